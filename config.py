@@ -1,0 +1,184 @@
+"""Configuration classes; the only module that reads environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the environment cannot produce a safe configuration."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the psycopg 3 driver for bare PostgreSQL URLs (SQLAlchemy defaults to psycopg2)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _generated_secret(instance_dir: Path) -> str:
+    # A fixed fallback secret would let anyone forge sessions on a forgotten dev box,
+    # so each instance generates its own once and keeps it beside its data.
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+class Config:
+    """Settings shared by every environment; subclasses adjust what differs."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.INSTANCE_DIR = Path(_env("MARKETPLACE_INSTANCE_DIR", "instance") or "instance").resolve()
+        self.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+
+        database_url = _env("DATABASE_URL")
+        self.DATABASE_IS_DEFAULT = database_url is None
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            database_url or f"sqlite:///{self.INSTANCE_DIR / 'marketplace.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_RECORD_QUERIES = False
+
+        self.SECRET_KEY = _env("SECRET_KEY") or self.default_secret_key()
+        self.SEARCH_INDEX_DIR = str(
+            Path(_env("SEARCH_INDEX_DIR") or self.INSTANCE_DIR / "search-index").resolve()
+        )
+        self.UPLOAD_DIR = str(self.INSTANCE_DIR / "uploads")
+
+        broker = _env("CELERY_BROKER_URL")
+        self.CELERY_BROKER_IS_DEFAULT = broker is None
+        self.CELERY = self.celery_settings(broker or self.default_broker_url())
+
+        # Counters must be shared by every web process; Redis does that in production.
+        redis_url = broker if broker and broker.startswith(("redis://", "rediss://")) else None
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or redis_url or "memory://"
+
+        self.MAIL_SERVER = _env("SMTP_HOST")
+        self.MAIL_PORT = int(_env("SMTP_PORT", "25") or 25)
+        self.MAIL_USERNAME = _env("SMTP_USER")
+        self.MAIL_PASSWORD = _env("SMTP_PASSWORD")
+        self.MAIL_USE_TLS = (_env("SMTP_STARTTLS", "0") or "0") == "1"
+        self.MAIL_SENDER = _env("MAIL_SENDER", "noreply@marketplace.local")
+
+    # -- defaults that subclasses override -------------------------------------------------
+    def default_secret_key(self) -> str:
+        return _generated_secret(self.INSTANCE_DIR)
+
+    def default_broker_url(self) -> str:
+        # kombu's SQLAlchemy transport keeps the queue in a SQLite file: a real broker, no server.
+        return f"sqla+sqlite:///{self.INSTANCE_DIR / 'celery-broker.sqlite'}"
+
+    def celery_settings(self, broker_url: str) -> dict:
+        return {
+            "broker_url": broker_url,
+            "result_backend": None,
+            "task_ignore_result": True,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "result_serializer": "json",
+            "timezone": "Asia/Shanghai",
+            "enable_utc": True,
+            # A killed worker's task goes back on the queue instead of vanishing.
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            # Longer than the slowest job (a full statistics recompute or reindex).
+            "broker_transport_options": {"visibility_timeout": 3600, "polling_interval": 0.5},
+            "task_default_queue": "default",
+            "task_routes": {"worker.tasks.search.*": {"queue": "search"}},
+            "broker_connection_retry_on_startup": True,
+            "beat_schedule_filename": str(self.INSTANCE_DIR / "celerybeat-schedule"),
+        }
+
+    # Static, environment-independent settings -------------------------------------------
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session they belong to
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+    BOOTSTRAP_SERVE_LOCAL = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+    FORCE_HTTPS = False
+    SEARCH_ENABLED = True
+    MATCH_SUGGESTION_MIN_SCORE = 0.55
+    OUTBOX_SWEEP_SECONDS = 5.0
+    API_PER_PAGE_MAX = 100
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the demo server runs without the debugger so it is safe on a LAN
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def default_secret_key(self) -> str:
+        return secrets.token_urlsafe(32)
+
+    def default_broker_url(self) -> str:
+        # Unit tests only need publishing to succeed; job tests start real workers on a file broker.
+        return "memory://"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = _env("FORCE_HTTPS", "0") == "1"
+
+    def __init__(self) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not _env(name)]
+        if missing:
+            raise ConfigurationError(
+                "production needs these environment variables: " + ", ".join(missing)
+            )
+        super().__init__()
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build the configuration named by ``name`` or ``MARKETPLACE_ENV`` (default development)."""
+    name = name or _env("MARKETPLACE_ENV", "development") or "development"
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise ConfigurationError(
+            f"MARKETPLACE_ENV must be one of {', '.join(CONFIGS)}, not {name!r}"
+        ) from None

@@ -1,0 +1,130 @@
+"""Technology-transfer marketplace (科技大市场): the Flask application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
+    """Build the web application; ``config`` is a Config or an environment name."""
+    settings = config if isinstance(config, Config) else load_config(config)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings.INSTANCE_DIR),
+    )
+    app.config.from_object(settings)
+    app.config.update(overrides)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def select_locale() -> str:
+    """Explicit choice in this browser, then the user's preference, then zh_CN."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    user = getattr(g, "api_user", None) or (current_user if current_user else None)
+    preferred = getattr(user, "locale", None) if user is not None else None
+    if preferred in languages:
+        return preferred
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace import models  # noqa: F401  (every model registered before migrations)
+    from marketplace.accounts.auth import init_login_manager
+    from marketplace.extensions import (
+        babel,
+        bootstrap,
+        celery_init_app,
+        csrf,
+        db,
+        limiter,
+        migrate,
+        talisman,
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "marketplace" / "translations"))
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    init_login_manager(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        content_security_policy={
+            "default-src": "'self'",
+            "script-src": "'self'",
+            # Chart libraries set inline style attributes; scripts stay strictly external.
+            "style-src": "'self' 'unsafe-inline'",
+            "img-src": "'self' data:",
+            "font-src": "'self' data:",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+        },
+        strict_transport_security=app.config["SESSION_COOKIE_SECURE"],
+    )
+    celery_init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.api import init_api
+    from marketplace.main.views import bp as main_bp
+    from marketplace.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(notifications_bp)
+    init_api(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from marketplace.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import register_cli
+
+    register_cli(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.templating import init_templating
+
+    init_templating(app)
+
+    @app.before_request
+    def remember_language_switch() -> None:
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["locale"] = lang

@@ -1,0 +1,1 @@
+"""Users, organisations, sign-in sessions, roles and API tokens."""

@@ -1,0 +1,1 @@
+"""Background job runs: state, progress and history of long jobs (reindex, recompute, import)."""

@@ -1,0 +1,32 @@
+"""Home page, language switch and health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+
+from marketplace.extensions import db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    return render_template("main/index.html")
+
+
+@bp.route("/lang/<code>", methods=["POST", "GET"])
+def switch_language(code: str):  # type: ignore[no-untyped-def]
+    if code in current_app.config["LANGUAGES"]:
+        session["locale"] = code
+    target = request.referrer or "/"
+    # Only go back to a page of this site.
+    if not target.startswith(request.host_url):
+        target = "/"
+    return redirect(target)
+
+
+@bp.route("/healthz")
+def health():  # type: ignore[no-untyped-def]
+    db.session.execute(sa.text("SELECT 1"))
+    return jsonify({"status": "ok"})

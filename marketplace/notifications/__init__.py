@@ -1,0 +1,1 @@
+"""In-app (and e-mail) notifications delivered by the worker from the outbox."""

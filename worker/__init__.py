@@ -1,0 +1,1 @@
+"""Celery worker: the app, the schedule and the tasks."""
