@@ -1,8 +1,21 @@
 """Imports every model module so metadata (and Alembic) sees the whole schema."""
 
 from marketplace.accounts.models import ApiToken, LoginSession, Organisation, User
+from marketplace.contracts.models import (
+    Contract,
+    ContractHistory,
+    ContractLineItem,
+    RegistrationCounter,
+)
+from marketplace.deals.models import Deal, DealEvent
 from marketplace.jobs.models import JobRun
+from marketplace.listings.models import Achievement, Demand, Listing, ListingEvent
 from marketplace.notifications.models import Notification
 from marketplace.outbox import OutboxMessage
+from marketplace.search.models import ListingMatch
 
-__all__ = ["ApiToken", "JobRun", "LoginSession", "Notification", "Organisation", "OutboxMessage", "User"]
+__all__ = [
+    "Achievement", "ApiToken", "Contract", "ContractHistory", "ContractLineItem", "Deal",
+    "DealEvent", "Demand", "JobRun", "Listing", "ListingEvent", "ListingMatch", "LoginSession",
+    "Notification", "Organisation", "OutboxMessage", "RegistrationCounter", "User",
+]

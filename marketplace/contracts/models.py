@@ -1,0 +1,118 @@
+"""Contracts, their line items, their audit history and the registration-number counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import Organisation, User
+from marketplace.database import Money, TimestampMixin, UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.vocab import CONTRACT_STATUSES, CONTRACT_TYPES, FIELDS, ORG_KINDS
+
+
+def _in(column: str, codes: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(code) for code in codes)})"
+
+
+class Contract(TimestampMixin, db.Model):
+    __tablename__ = "contracts"
+    __table_args__ = (
+        sa.CheckConstraint(_in("type", CONTRACT_TYPES.codes), name="type"),
+        sa.CheckConstraint(_in("status", CONTRACT_STATUSES.codes), name="status"),
+        sa.CheckConstraint(f"field IS NULL OR {_in('field', FIELDS.codes)}", name="field"),
+        sa.CheckConstraint("contract_amount >= 0", name="contract_amount"),
+        sa.CheckConstraint("tech_amount >= 0 AND tech_amount <= contract_amount",
+                           name="tech_amount"),
+        sa.CheckConstraint("seller_org_id != buyer_org_id", name="distinct_parties"),
+        sa.CheckConstraint("term_end IS NULL OR term_end >= signed_on", name="term"),
+        sa.CheckConstraint(f"seller_kind IS NULL OR {_in('seller_kind', ORG_KINDS.codes)}",
+                           name="seller_kind"),
+        sa.CheckConstraint(f"buyer_kind IS NULL OR {_in('buyer_kind', ORG_KINDS.codes)}",
+                           name="buyer_kind"),
+        sa.CheckConstraint("status NOT IN ('registered', 'void') OR registration_no IS NOT NULL",
+                           name="registered_has_number"),
+        sa.Index("ix_contracts_status_signed", "status", "signed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    type: Mapped[str] = mapped_column(sa.String(20))
+    subtype: Mapped[str | None] = mapped_column(sa.String(30))
+    seller_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    buyer_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    broker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    deal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deals.id"), index=True)
+    field: Mapped[str | None] = mapped_column(sa.String(40))
+    plan_category: Mapped[str | None] = mapped_column(sa.String(60))
+    signed_on: Mapped[date] = mapped_column(sa.Date)
+    term_end: Mapped[date | None] = mapped_column(sa.Date)
+    contract_amount: Mapped[Decimal] = mapped_column(Money())
+    tech_amount: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    registration_no: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reject_reason: Mapped[str | None] = mapped_column(sa.Text)
+    void_reason: Mapped[str | None] = mapped_column(sa.Text)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Copied from the parties when the contract is registered, so later edits of an
+    # organisation never move historical statistics.
+    seller_region: Mapped[str | None] = mapped_column(sa.String(6))
+    seller_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    buyer_region: Mapped[str | None] = mapped_column(sa.String(6))
+    buyer_kind: Mapped[str | None] = mapped_column(sa.String(20))
+
+    seller_org: Mapped[Organisation] = relationship(foreign_keys=[seller_org_id])
+    buyer_org: Mapped[Organisation] = relationship(foreign_keys=[buyer_org_id])
+    broker: Mapped[User | None] = relationship(foreign_keys=[broker_id])
+    line_items: Mapped[list[ContractLineItem]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan", order_by="ContractLineItem.id")
+
+
+class ContractLineItem(db.Model):
+    __tablename__ = "contract_line_items"
+    __table_args__ = (sa.CheckConstraint("amount >= 0", name="amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"),
+                                             index=True)
+    description: Mapped[str] = mapped_column(sa.String(200))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    # Equipment, materials and the like: counted in 成交额 but not in 技术交易额.
+    non_technical: Mapped[bool] = mapped_column(default=False)
+
+    contract: Mapped[Contract] = relationship(back_populates="line_items")
+
+
+class ContractHistory(db.Model):
+    """Immutable audit record of a create, edit or transition (who, when, field, before, after)."""
+
+    __tablename__ = "contract_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(20))
+    field: Mapped[str | None] = mapped_column(sa.String(40))
+    before: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class RegistrationCounter(db.Model):
+    """Last registration sequence per (year, seller region); locked row → gap-free numbers."""
+
+    __tablename__ = "registration_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    region: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)

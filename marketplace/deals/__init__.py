@@ -1,0 +1,1 @@
+"""Brokerage (撮合): deals between a demand or buyer and an achievement, worked by brokers."""

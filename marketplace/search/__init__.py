@@ -1,0 +1,1 @@
+"""Full-text search (Whoosh with Chinese analysis) and demand ↔ achievement matching."""
