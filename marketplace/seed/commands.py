@@ -24,3 +24,25 @@ def seed_demo_command() -> None:
         credentials = seed_demo()
     for role, email, password in credentials:
         click.echo(f"{role:<11} {email}  {password}")
+
+
+@seed_group.command("synthetic")
+@click.option("--achievements", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--demands", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--contracts", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", "random_seed", default=2026, show_default=True, type=int,
+              help="Random seed: the same seed gives the same data.")
+@with_appcontext
+def seed_synthetic_command(achievements: int, demands: int, contracts: int,
+                           random_seed: int) -> None:
+    """Generate realistic synthetic listings and contracts (for benchmarks and load tests)."""
+    if achievements or demands:
+        from marketplace.seed.synthetic_listings import generate_listings
+
+        made = generate_listings(achievements=achievements, demands=demands, seed=random_seed)
+        click.echo(f"listings: {made['achievements']} achievements, {made['demands']} demands")
+    if contracts:
+        from marketplace.seed.synthetic_contracts import generate_contracts
+
+        count = generate_contracts(contracts, seed=random_seed)
+        click.echo(f"contracts: {count}")
