@@ -25,6 +25,10 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.config.from_object(settings)
     app.config.update(overrides)
 
+    from marketplace.i18n import compile_catalogs
+
+    compile_catalogs()
+
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
