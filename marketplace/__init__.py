@@ -42,16 +42,17 @@ def select_locale() -> str:
     from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return default
     chosen = session.get("locale")
     if chosen in languages:
-        return chosen
+        return str(chosen)
     user = getattr(g, "api_user", None) or (current_user if current_user else None)
     preferred = getattr(user, "locale", None) if user is not None else None
     if preferred in languages:
-        return preferred
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return str(preferred)
+    return default
 
 
 def register_extensions(app: Flask) -> None:

@@ -45,8 +45,8 @@ def serve_command(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     click.echo(f"Serving on http://{host}:{port}")
-    run_simple(host, port, current_app._get_current_object(), threaded=True,
-               use_reloader=False, use_debugger=False)
+    run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
+               threaded=True, use_reloader=False, use_debugger=False)
 
 
 def _worker_argv(queues: str, concurrency: int, beat: bool, loglevel: str) -> list[str]:
@@ -106,10 +106,11 @@ def up_command(host: str, port: int, no_demo: bool) -> None:
     env = dict(os.environ)
     exe = [sys.executable, "-m", "marketplace"]
     workers = [
-        subprocess.Popen([*exe, "worker", "-Q", "search", "-c", "1", "--loglevel", "warning"],
-                         env=env),
-        subprocess.Popen([*exe, "worker", "-Q", "default", "-c", "2", "--beat", "--loglevel",
-                          "warning"], env=env),
+        # Fixed argument lists of our own executable: nothing user-supplied reaches them.
+        subprocess.Popen([*exe, "worker", "-Q", "search", "-c", "1",  # noqa: S603
+                          "--loglevel", "warning"], env=env),
+        subprocess.Popen([*exe, "worker", "-Q", "default", "-c", "2",  # noqa: S603
+                          "--beat", "--loglevel", "warning"], env=env),
     ]
 
     def stop_workers(*_args: object) -> None:
@@ -123,19 +124,23 @@ def up_command(host: str, port: int, no_demo: bool) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    signal.signal(signal.SIGTERM, lambda *a: (stop_workers(), sys.exit(0)))
+    def on_terminate(*_args: object) -> None:
+        stop_workers()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_terminate)
     click.echo("")
     click.echo(f"科技大市场 is running at http://{host}:{port}")
     if credentials:
-        click.echo("Demo sign-ins (password for all: %s):" % credentials[0][2])
+        click.echo(f"Demo sign-ins (password for all: {credentials[0][2]}):")
         for role, email, _password in credentials:
             click.echo(f"  {role:<11} {email}")
     click.echo("Press Ctrl-C to stop.")
     try:
         from werkzeug.serving import run_simple
 
-        run_simple(host, port, current_app._get_current_object(), threaded=True,
-                   use_reloader=False, use_debugger=False)
+        run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
+                   threaded=True, use_reloader=False, use_debugger=False)
     finally:
         stop_workers()
 

@@ -1,1 +1,1 @@
-"""Technology achievements (科技成果) and technical demands (技术需求): listings and their review."""
+"""Technology achievements (科技成果) and technical demands (技术需求), and their review."""

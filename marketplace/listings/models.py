@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.database import Money, TimestampMixin, UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.vocab import FIELDS, IP_TYPES, LISTING_STATUSES
 
 
@@ -22,7 +22,7 @@ def _in(column: str, codes: tuple[str, ...]) -> str:
 LISTING_KINDS = ("achievement", "demand")
 
 
-class Listing(TimestampMixin, db.Model):
+class Listing(TimestampMixin, Model):
     """Fields common to achievements and demands; ``body`` is the summary or the description."""
 
     __tablename__ = "listings"
@@ -111,7 +111,7 @@ class Demand(Listing):
         return self.body
 
 
-class ListingEvent(db.Model):
+class ListingEvent(Model):
     """Every status transition of a listing: who, when, from, to and a note."""
 
     __tablename__ = "listing_events"

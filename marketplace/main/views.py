@@ -11,12 +11,12 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-def index():  # type: ignore[no-untyped-def]
+def index():
     return render_template("main/index.html")
 
 
 @bp.route("/lang/<code>", methods=["POST", "GET"])
-def switch_language(code: str):  # type: ignore[no-untyped-def]
+def switch_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
     target = request.referrer or "/"
@@ -27,6 +27,6 @@ def switch_language(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/healthz")
-def health():  # type: ignore[no-untyped-def]
+def health():
     db.session.execute(sa.text("SELECT 1"))
     return jsonify({"status": "ok"})

@@ -9,7 +9,7 @@ from marketplace.accounts.passwords import hash_password
 from marketplace.database import utcnow
 from marketplace.extensions import db
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  (printed for the demo; never in production)
 
 # (name, kind, region, credit code or None, verified)
 DEMO_ORGS = [
