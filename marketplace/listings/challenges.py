@@ -1,4 +1,4 @@
-"""Challenges (揭榜挂帅): research teams apply with a proposal; the enterprise decides with a reason.
+"""Challenges (揭榜挂帅): teams apply with a proposal; the enterprise decides with a reason.
 
 Applicants always see their application's status and the reason, and every applicant sees how
 many applications a challenge has and how many are shortlisted.

@@ -9,6 +9,7 @@ updates the existing listing; unchanged rows are left alone, so re-running is ch
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -224,11 +225,9 @@ def _row_dict(keys: list[str], cells: list[Any]) -> dict[str, Any]:
             # Spreadsheet exports protect formula-like text with a leading apostrophe.
             if cell[:2] in ("'=", "'+", "'-", "'@"):
                 cell = cell[1:]
-            if key in LIST_KEYS + ("source_labels",) and cell[:1] in ("[", "{"):
-                try:
+            if key in (*LIST_KEYS, "source_labels") and cell[:1] in ("[", "{"):
+                with contextlib.suppress(ValueError):
                     cell = json.loads(cell)
-                except ValueError:
-                    pass
         row[key] = cell
     return row
 
