@@ -90,7 +90,7 @@ class Listing(TimestampMixin, db.Model):
     org: Mapped[Organisation] = relationship(lazy="joined")
     owner: Mapped[User | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
-        order_by="Attachment.id", passive_deletes=True, viewonly=True)
+        order_by="Attachment.id", viewonly=True)
 
     @property
     def text(self) -> str:
