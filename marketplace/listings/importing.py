@@ -283,7 +283,7 @@ def _prepare(number: int, raw: Any, options: ImportOptions, existing: dict[str, 
         return None
     extra = {key: value for key, value in raw.items()
              if key not in COLUMN_KEYS and key not in BODY_KEYS.values() and key != "ref"
-             and key not in EXPORT_ONLY_KEYS and _json_safe(value)}
+             and key not in EXPORT_ONLY_KEYS and value not in (None, "") and _json_safe(value)}
     keywords_extracted = False
     if not values.get("keywords"):
         values.pop("keywords", None)

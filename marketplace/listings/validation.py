@@ -265,7 +265,7 @@ def clean_listing(kind: str, given: dict[str, Any], *, current: dict[str, Any] |
     run("field", clean_code, FIELDS)
     run("modes", clean_modes)
     run("region", lambda v: _clean_region(v))
-    run("contact_name", clean_text, label_max=100, single_line=True)
+    run("contact_name", lambda v: clean_text(v, label_max=100, single_line=True) or None)
     run("contact_phone", lambda v: _clean_phone(v))
     run("contact_email", lambda v: _clean_email(v))
     run("posted_on", clean_date)
