@@ -158,6 +158,9 @@ def _submit_after_save(listing: Any):  # type: ignore[no-untyped-def]
 @login_required
 def edit_listing(listing_id: int):  # type: ignore[no-untyped-def]
     listing = services.get_managed_listing(current_user, listing_id)
+    if listing.status not in services.EDITABLE_STATUSES:
+        flash(_("A closed listing cannot be edited."), "warning")
+        return _back(listing.id, listing.kind)
     form = FORMS[listing.kind]()
     if request.method == "GET":
         form.fill(listing)
