@@ -30,7 +30,8 @@ def outbox_ids(topic: str) -> list[int]:
 
 
 def achievement_payload(**overrides: Any) -> dict[str, Any]:
-    data = {"title": "高导热石墨烯薄膜", "summary": "采用化学气相沉积制备石墨烯薄膜，用于电子器件散热。",
+    data = {"title": "高导热石墨烯薄膜",
+            "summary": "采用化学气相沉积制备石墨烯薄膜，用于电子器件散热。",
             "field": "new_materials", "maturity": 6, "ip_type": "invention_patent",
             "modes": ["transfer"], "price": "500000.00"}
     data.update(overrides)

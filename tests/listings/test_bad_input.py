@@ -153,9 +153,10 @@ def test_good_attachments_stored_with_random_names_and_served_only_to_allowed(
         assert response.status_code == 302
     from pathlib import Path
 
-    from marketplace.listings.models import Attachment
-    from marketplace.extensions import db
     import sqlalchemy as sa
+
+    from marketplace.extensions import db
+    from marketplace.listings.models import Attachment
     files = db.session.execute(sa.select(Attachment).order_by(Attachment.id)).scalars().all()
     assert [f.content_type for f in files] == ["application/pdf", "image/png"]
     assert files[1].original_name == "passwd.png"
