@@ -174,8 +174,9 @@ def translations_update() -> None:
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     from marketplace.accounts.commands import users_group
+    from marketplace.listings.commands import export_command, import_command
     from marketplace.seed.commands import seed_group
 
     for command in (serve_command, worker_command, beat_command, up_command, translations_group,
-                    users_group, seed_group):
+                    users_group, seed_group, import_command, export_command):
         app.cli.add_command(command)

@@ -9,13 +9,21 @@ from marketplace.contracts.models import (
 )
 from marketplace.deals.models import Deal, DealEvent
 from marketplace.jobs.models import JobRun
-from marketplace.listings.models import Achievement, Demand, Listing, ListingEvent
+from marketplace.listings.models import (
+    Achievement,
+    Attachment,
+    ChallengeApplication,
+    Demand,
+    Listing,
+    ListingEvent,
+)
 from marketplace.notifications.models import Notification
 from marketplace.outbox import OutboxMessage
 from marketplace.search.models import ListingMatch
 
 __all__ = [
-    "Achievement", "ApiToken", "Contract", "ContractHistory", "ContractLineItem", "Deal",
+    "Achievement", "ApiToken", "Attachment", "ChallengeApplication", "Contract",
+    "ContractHistory", "ContractLineItem", "Deal",
     "DealEvent", "Demand", "JobRun", "Listing", "ListingEvent", "ListingMatch", "LoginSession",
     "Notification", "Organisation", "OutboxMessage", "RegistrationCounter", "User",
 ]

@@ -9,6 +9,7 @@ celery.conf.update(
     include=[
         "worker.tasks.outbox",
         "worker.tasks.notifications",
+        "worker.tasks.imports",
     ],
     beat_schedule=BEAT_SCHEDULE,
 )

@@ -12,7 +12,11 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def index():
-    return render_template("main/index.html")
+    from marketplace.listings.queries import latest_published, published_counts
+
+    return render_template("main/index.html", counts=published_counts(),
+                           latest_achievements=latest_published("achievement", 6),
+                           latest_demands=latest_published("demand", 6))
 
 
 @bp.route("/lang/<code>", methods=["POST", "GET"])

@@ -63,6 +63,10 @@ def seed_accounts() -> dict[str, User]:
 
 def seed_demo() -> list[tuple[str, str, str]]:
     """Fill an empty database with a small, realistic demo; returns the sign-ins."""
-    seed_accounts()
+    from marketplace.seed.demo_listings import seed_listings
+
+    users = seed_accounts()
+    orgs = {user.org.name: user.org for user in users.values()}
+    seed_listings(users, orgs)
     db.session.commit()
     return demo_credentials()
