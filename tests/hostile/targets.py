@@ -26,7 +26,7 @@ class Endpoint:
     rule: str
     endpoint: str
     method: str
-    arguments: dict[str, str]               # name -> converter ("int", "default", ...)
+    arguments: dict[str, str]               # name -> converter ("int", "default", "any", ...)
     api: bool
     body: dict[str, dict[str, Any]] = field(default_factory=dict)   # JSON property schemas
     query: dict[str, dict[str, Any]] = field(default_factory=dict)  # query parameter schemas
@@ -36,11 +36,24 @@ class Endpoint:
     def id(self) -> str:
         return f"{self.method} {self.rule}"
 
+    def path(self, values: dict[str, str]) -> str:
+        return PLACEHOLDER.sub(lambda m: values[m.group(3)], self.rule)
+
+    def choices(self, name: str) -> list[str]:
+        """The options of an ``any(...)`` converter."""
+        for match in PLACEHOLDER.finditer(self.rule):
+            if match.group(3) == name and match.group(2):
+                return [option.strip() for option in match.group(2).split(",")]
+        return []
+
+
+PLACEHOLDER = re.compile(r"<(?:([a-zA-Z_]+)(?:\(([^)]*)\))?:)?([a-zA-Z_]+)>")
+
 
 def _converters(rule: Rule) -> dict[str, str]:
     names: dict[str, str] = {}
-    for match in re.finditer(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>", rule.rule):
-        names[match.group(2)] = match.group(1) or "default"
+    for match in PLACEHOLDER.finditer(rule.rule):
+        names[match.group(3)] = match.group(1) or "default"
     return names
 
 
@@ -103,7 +116,7 @@ def _attach_forms(app: Any, world: World, endpoints: list[Endpoint]) -> None:
             pages.add(ep.rule)
         elif all(kind == "int" for kind in ep.arguments.values()):
             for value in sample_ids:
-                pages.add(re.sub(r"<[^>]+>", str(value), ep.rule))
+                pages.add(PLACEHOLDER.sub(str(value), ep.rule))
     for client in world.web.values():
         for path in sorted(pages):
             response = client.get(path)

@@ -17,10 +17,14 @@ from tests.hostile.targets import SESSION_ENDING, Endpoint, discover
 from tests.hostile.world import World
 
 ROLES = ("anonymous", "researcher", "enterprise", "broker", "admin")
-CODES = ["zh_CN", "en", "achievement", "demand", "new_materials", "330300", "draft", "x"]
+CODES = ["zh_CN", "en", "achievement", "demand", "new_materials", "330300", "draft", "x",
+         "xlsx", "csv", "json", "pdf"]
 
 
-def _path_value(world: World, name: str, converter: str) -> st.SearchStrategy[str]:
+def _path_value(world: World, ep: Endpoint, name: str, converter: str
+                ) -> st.SearchStrategy[str]:
+    if converter == "any":
+        return st.one_of(st.sampled_from(ep.choices(name)), st.just("nope"))
     if converter == "int":
         pool = world.ids_by_arg.get(name) or (world.all_private_ids()
                                              + world.ids_by_arg.get("public_listing", []))
@@ -32,10 +36,9 @@ def _path_value(world: World, name: str, converter: str) -> st.SearchStrategy[st
 def _request(world: World, ep: Endpoint, data: st.DataObject) -> tuple[str, dict[str, Any], str]:
     roles = ("anonymous",) if (ep.endpoint, ep.method) in SESSION_ENDING else ROLES
     role = data.draw(st.sampled_from(roles), label="role")
-    path = ep.rule
-    for name, converter in ep.arguments.items():
-        value = data.draw(_path_value(world, name, converter), label=name)
-        path = path.replace(f"<{converter}:{name}>", value).replace(f"<{name}>", value)
+    values = {name: data.draw(_path_value(world, ep, name, converter), label=name)
+              for name, converter in ep.arguments.items()}
+    path = ep.path(values)
     query_names = list(ep.query) or list(ep.form if ep.method == "GET" else []) \
         or ["q", "page", "per_page", "sort", "next"]
     query = data.draw(st.dictionaries(st.sampled_from(query_names), hs.form_value(),
