@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from typing import Any
 
 from tests.conftest import api_headers, login
@@ -25,6 +26,7 @@ class World:
     markers: dict[str, str] = field(default_factory=dict)         # marker -> what it belongs to
     owner_org_id: int = 0
     ids_by_arg: dict[str, list[int]] = field(default_factory=dict)
+    insiders: dict[str, Any] = field(default_factory=dict)   # name -> user on the private side
 
     def all_private_ids(self) -> list[int]:
         return sorted({i for ids in self.private.values() for i in ids})
@@ -55,13 +57,14 @@ def build_world(app: Any) -> World:
     owner = f.UserFactory(role="researcher", org=owner_org, phone="13899990000")
     buyer = f.UserFactory(role="enterprise", org=buyer_org)
     broker = f.UserFactory(role="broker")
+    # Plain records: the ORM objects are detached once the building session ends.
+    world.insiders = {name: SimpleNamespace(id=user.id, email=user.email)
+                      for name, user in (("owner", owner), ("buyer", buyer), ("broker", broker))}
     world.ids_by_arg["user_id"] = [owner.id, buyer.id, broker.id]
     world.ids_by_arg["org_id"] = [owner_org.id, buyer_org.id]
 
     def mark(kind: str, n: int) -> str:
-        marker = f"PRIVMARK{kind.upper()}{n}Z"
-        world.markers[marker] = kind
-        return marker
+        return _marker(world, kind, n)
 
     achievements = []
     for n, status in enumerate(("draft", "pending", "rejected")):
@@ -113,7 +116,47 @@ def build_world(app: Any) -> World:
     db.session.commit()
     world.private["job"] = [job.id]
     world.private["notification"] = [note.id]
+    world.ids_by_arg["listing_id"] = (world.private["achievement"] + world.private["demand"]
+                                      + world.ids_by_arg["public_listing"])
+    world.ids_by_arg["contract_id"] = world.private["contract"]
+    world.ids_by_arg["deal_id"] = world.private["deal"]
+    world.ids_by_arg["job_id"] = world.private["job"]
+    world.ids_by_arg["notification_id"] = world.private["notification"]
+    _add_listing_extras(world, owner, buyer, achievements[0], public_demand)
     return world
+
+
+def _add_listing_extras(world: World, owner: Any, buyer: Any, draft: Any, demand: Any) -> None:
+    """Attachments and challenge applications, where the listings feature provides them."""
+    try:
+        from marketplace.listings.models import Attachment, ChallengeApplication
+    except ImportError:  # feature not there yet
+        return
+    from marketplace.extensions import db
+
+    demand.is_challenge = True
+    demand.bounty = Decimal("100000.00")
+    application = ChallengeApplication(
+        demand_id=demand.id, org_id=owner.org_id, applicant_id=owner.id,
+        summary="方案 " + _marker(world, "application", 0), team="团队", plan="计划")
+    db.session.add(application)
+    db.session.flush()
+    attachment = Attachment(listing_id=draft.id, uploaded_by_id=owner.id,
+                            original_name=_marker(world, "attachment", 0) + ".pdf",
+                            stored_name="0" * 32 + ".pdf", content_type="application/pdf",
+                            size_bytes=10)
+    db.session.add(attachment)
+    db.session.commit()
+    world.private["application"] = [application.id]
+    world.private["attachment"] = [attachment.id]
+    world.ids_by_arg["application_id"] = [application.id]
+    world.ids_by_arg["attachment_id"] = [attachment.id]
+
+
+def _marker(world: World, kind: str, n: int) -> str:
+    marker = f"PRIVMARK{kind.upper()}{n}Z"
+    world.markers[marker] = kind
+    return marker
 
 
 # -- discovering forms in rendered pages ------------------------------------------------------
