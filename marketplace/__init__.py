@@ -99,12 +99,16 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.api import init_api
+    from marketplace.contracts.views import bp as contracts_bp
+    from marketplace.deals.views import bp as deals_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(deals_bp)
+    app.register_blueprint(contracts_bp)
     init_api(app)
 
 
