@@ -97,7 +97,7 @@ def express_interest(actor: Any, achievement_id: int, demand_id: int | None = No
         query = query.where(Deal.demand_id == demand.id)
     else:
         query = query.where(Deal.demand_id.is_(None), Deal.buyer_org_id == user.org_id,
-                            Deal.stage.in_((*OPEN_STAGES, "failed")))
+                            Deal.stage.in_(("suggested", *OPEN_STAGES, "failed")))
     deal = db.session.execute(query.order_by(Deal.id.desc()).limit(1)).scalar()
     created = deal is None
     message = text or _("Interest expressed by %(org)s.", org=user.org.name)

@@ -63,6 +63,9 @@ def seed_accounts() -> dict[str, User]:
 
 def seed_demo() -> list[tuple[str, str, str]]:
     """Fill an empty database with a small, realistic demo; returns the sign-ins."""
+    from marketplace.deals.demo import seed_brokerage
+
     seed_accounts()
     db.session.commit()
+    seed_brokerage()
     return demo_credentials()
