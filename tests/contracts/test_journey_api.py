@@ -57,7 +57,8 @@ def test_broker_journey_from_suggestion_to_registered_contract(client, make_user
     signed_on = local_today() - timedelta(days=3)
     response = client.post("/api/v1/contracts", headers=b, json={
         "deal_id": deal["id"], "type": "transfer", "subtype": "patent",
-        "signed_on": signed_on.isoformat(), "term_end": (signed_on + timedelta(days=365)).isoformat(),
+        "signed_on": signed_on.isoformat(),
+        "term_end": (signed_on + timedelta(days=365)).isoformat(),
         "contract_amount": "1200000.00",
         "line_items": [
             {"description": "专利权转让费", "amount": "1000000.00"},
@@ -129,7 +130,8 @@ def test_edit_rejected_contract_and_resubmit(client, make_user, auth_headers):
     assert response.status_code == 422 and "reason" in response.json["error"]["fields"]
     response = client.post(f"/api/v1/contracts/{cid}/reject", json={"reason": "缺少技术附件"},
                            headers=a)
-    assert response.json["status"] == "rejected" and response.json["reject_reason"] == "缺少技术附件"
+    assert response.json["status"] == "rejected"
+    assert response.json["reject_reason"] == "缺少技术附件"
     response = client.patch(f"/api/v1/contracts/{cid}", headers=b,
                             json={"contract_amount": "60000", "tech_amount": "55000.5"})
     assert response.status_code == 200, response.json

@@ -208,9 +208,8 @@ def test_database_refuses_rewriting_history_and_registered_contracts(app, make_u
                       "UPDATE contracts SET contract_amount = 1",
                       "UPDATE contracts SET status = 'draft'",
                       "DELETE FROM contracts"):
-        with pytest.raises(sa.exc.DBAPIError):
-            with db.engine.begin() as conn:
-                conn.execute(sa.text(statement))
+        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
+            conn.execute(sa.text(statement))
 
 
 def test_web_save_that_dies_midway_leaves_nothing(app, make_user, parties, monkeypatch):

@@ -82,12 +82,12 @@ def _int_ids(body: Any) -> Any:
     return body
 
 
-A, R, E, O, B, B2, AD = ROLES  # noqa: N806 (short names keep the table readable)
+A, R, E, OUT, B, B2, AD = ROLES  # short names keep the table readable
 
 # (method, path, body, {role: status}); roles left out expect 403.
 WEB = [
     ("GET", "/broker", None, {A: 302, B: 200, B2: 200, AD: 200}),
-    ("GET", "/deals", None, {A: 302, R: 200, E: 200, O: 200, B: 200, B2: 200, AD: 200}),
+    ("GET", "/deals", None, {A: 302, R: 200, E: 200, OUT: 200, B: 200, B2: 200, AD: 200}),
     ("GET", "/deals/{D}", None, {A: 302, R: 200, E: 200, B: 200, AD: 200}),
     ("GET", "/deals/{Q}", None, {A: 302, R: 200, E: 200, B: 200, B2: 200, AD: 200}),
     ("GET", "/deals/new", None, {A: 302, B: 200, B2: 200, AD: 200}),
@@ -97,8 +97,8 @@ WEB = [
      {A: 302, B: 302, AD: 302}),
     ("POST", "/deals/{D}/release", {}, {A: 302, B: 302, AD: 302}),
     ("POST", "/deals/{D}/assign", {"assign-broker_id": "{B2}"}, {A: 302, AD: 302}),
-    ("POST", "/interests", {"achievement_id": "{ACH}"}, {A: 302, E: 302, O: 302}),
-    ("GET", "/contracts", None, {A: 302, R: 200, E: 200, O: 200, B: 200, B2: 200, AD: 200}),
+    ("POST", "/interests", {"achievement_id": "{ACH}"}, {A: 302, E: 302, OUT: 302}),
+    ("GET", "/contracts", None, {A: 302, R: 200, E: 200, OUT: 200, B: 200, B2: 200, AD: 200}),
     ("GET", "/contracts/new", None, {A: 302, B: 200, B2: 200, AD: 200}),
     ("GET", "/contracts/{C}", None, {A: 302, R: 200, E: 200, B: 200, AD: 200}),
     ("GET", "/contracts/{C}/edit", None, {A: 302, B: 200, AD: 200}),
@@ -109,7 +109,7 @@ WEB = [
 ]
 
 API = [
-    ("POST", "/api/v1/interests", {"achievement_id": "{ACH}"}, {A: 401, E: 201, O: 201}),
+    ("POST", "/api/v1/interests", {"achievement_id": "{ACH}"}, {A: 401, E: 201, OUT: 201}),
     ("GET", "/api/v1/deals", None, {A: 401, B: 200, B2: 200, AD: 200}),
     ("POST", "/api/v1/deals", {"achievement_id": "{ACH}", "buyer_org_id": "{OUT_ORG}"},
      {A: 401, B: 201, B2: 201, AD: 201}),
@@ -121,7 +121,7 @@ API = [
      {A: 401, B: 200, AD: 200}),
     ("POST", "/api/v1/deals/{D}/release", {}, {A: 401, B: 200, AD: 200}),
     ("PATCH", "/api/v1/deals/{D}", {"broker_id": "{B2}"}, {A: 401, AD: 200}),
-    ("GET", "/api/v1/contracts", None, {A: 401, R: 200, E: 200, O: 200, B: 200, B2: 200,
+    ("GET", "/api/v1/contracts", None, {A: 401, R: 200, E: 200, OUT: 200, B: 200, B2: 200,
                                         AD: 200}),
     ("POST", "/api/v1/contracts", {"title": "t", "type": "consulting", "field": "agriculture",
                                    "seller_org_id": "{SELLER}", "buyer_org_id": "{BUYER}",
@@ -149,10 +149,7 @@ def test_web_access(app, world, method, path, body, role, status):
     if role != "anonymous":
         login(web, world["users"][role])
     url = _fill(path, world["ids"])
-    if method == "GET":
-        response = web.get(url)
-    else:
-        response = web.post(url, data=_fill(body, world["ids"]))
+    response = web.get(url) if method == "GET" else web.post(url, data=_fill(body, world["ids"]))
     assert response.status_code == status, response.get_data(as_text=True)[:1500]
     if role == "anonymous":
         assert "/login" in response.headers["Location"]

@@ -19,7 +19,8 @@ from tests.factories import AchievementFactory, DemandFactory, OrganisationFacto
 def _pair():
     seller = OrganisationFactory(kind="university", region="330100")
     buyer = OrganisationFactory(kind="enterprise", region="330300")
-    achievement = AchievementFactory(org=seller, title="智能巡检机器人", field="advanced_manufacturing")
+    achievement = AchievementFactory(org=seller, title="智能巡检机器人",
+                                     field="advanced_manufacturing")
     demand = DemandFactory(org=buyer, title="变电站巡检需求", field="advanced_manufacturing")
     return seller, buyer, achievement, demand
 
