@@ -107,6 +107,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.api import init_api
+    from marketplace.contracts.views import bp as contracts_bp
+    from marketplace.deals.views import bp as deals_bp
     from marketplace.listings.admin_views import bp as listings_admin_bp
     from marketplace.listings.views import bp as listings_bp
     from marketplace.main.views import bp as main_bp
@@ -117,6 +119,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(listings_bp)
     app.register_blueprint(listings_admin_bp)
+    app.register_blueprint(deals_bp)
+    app.register_blueprint(contracts_bp)
     init_api(app)
 
 
