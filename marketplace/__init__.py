@@ -35,9 +35,11 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
 
 def select_locale() -> str:
     """Explicit choice in this browser, then the user's preference, then zh_CN."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -38,6 +40,20 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}")
         time.sleep(interval)
+
+
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    Tests keep an app context open for factories and queries, and Flask reuses it for the
+    requests they make — so without this, ``g`` (Flask-Login's current user, Flask-Babel's
+    locale, the API caller) would leak from one request, or one client, into the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +133,7 @@ def make_app(database_url: str, instance_dir: Path) -> Iterator[Callable[..., An
                     "WTF_CSRF_ENABLED": False, "SERVER_NAME": None}
         settings.update(overrides)
         app = create_app("testing", **settings)
+        app.test_client_class = FreshGlobalsClient
         apps.append(app)
         return app
 
