@@ -101,10 +101,12 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.api import init_api
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.search.views import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(search_bp)
     init_api(app)
 
 
@@ -124,6 +126,9 @@ def register_template_helpers(app: Flask) -> None:
     from marketplace.templating import init_templating
 
     init_templating(app)
+    from marketplace.search.views import init_search_templating
+
+    init_search_templating(app)
 
     @app.before_request
     def remember_language_switch() -> None:

@@ -9,6 +9,8 @@ celery.conf.update(
     include=[
         "worker.tasks.outbox",
         "worker.tasks.notifications",
+        "worker.tasks.search",
+        "worker.tasks.matching",
     ],
     beat_schedule=BEAT_SCHEDULE,
 )

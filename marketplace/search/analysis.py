@@ -36,7 +36,7 @@ class ChineseTokenizer(Tokenizer):
         freq = tok.FREQ
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         position = start_pos
-        for word, start, end in tok.tokenize(value, HMM=True):
+        for word, start, end in tok.tokenize(value, HMM=False):
             if not _WORD.search(word):
                 continue  # spaces and punctuation
             base = start_char + start

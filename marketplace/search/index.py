@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -256,8 +255,9 @@ def reindex(root: str | Path | None = None, procs: int = 2,
             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Build a fresh generation from the database aside, then swap it in atomically.
 
-    Changes committed while the build runs are re-applied to the new generation under the writer
-    lock right after the swap, so nothing published meanwhile is lost.
+    Changes still pending in the outbox are drained into the new generation after the swap; the
+    ones the drain applied to the old generation while we were building are re-applied to the new
+    one under the writer lock right at the swap, so nothing published meanwhile is lost.
     """
     path = index_root(root)
     path.mkdir(parents=True, exist_ok=True)
@@ -289,9 +289,13 @@ def reindex(root: str | Path | None = None, procs: int = 2,
     with writer_lock(path):
         previous = current_generation(path)
         _write_pointer(path, name)
+        # Changes the drain wrote into the old generation while we were building.
         changed = db.session.execute(
-            sa.select(Listing.id).where(Listing.updated_at >= started - timedelta(minutes=2))
+            sa.select(OutboxMessage.payload).where(OutboxMessage.topic == "search",
+                                                   OutboxMessage.processed_at >= started)
         ).scalars().all()
+        changed = [p["listing_id"] for p in changed
+                   if isinstance(p, dict) and isinstance(p.get("listing_id"), int)]
         if changed:
             _apply(path, name, changed)
         _remove_old_generations(path, keep={name, previous})

@@ -48,7 +48,7 @@ def make_schema(kind: str) -> Schema:
         "title": TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
         "keywords": TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
         "text": TEXT(analyzer=analyzer, multitoken_query="and"),
-        "excerpt": TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
+        "excerpt": STORED(),
         "field": ID(stored=True, sortable=True),
         "maturity": NUMERIC(stored=True, sortable=True),
         "maturity_stage": ID(stored=True, sortable=True),
