@@ -28,13 +28,11 @@ def main() -> None:
     """Entry point of the ``marketplace`` console script."""
 
 
-def compile_translations() -> None:
+def compile_translations(force: bool = False) -> int:
     """Compile the .po catalogues to .mo (they are built at setup, not committed)."""
-    from babel.messages.frontend import CommandLineInterface
+    from marketplace.i18n import compile_catalogs
 
-    translations = ROOT / "marketplace" / "translations"
-    if translations.is_dir():
-        CommandLineInterface().run(["pybabel", "-q", "compile", "-f", "-d", str(translations)])
+    return compile_catalogs(force=force)
 
 
 @click.command("serve")
@@ -150,8 +148,22 @@ def translations_group() -> None:
 @translations_group.command("compile")
 def translations_compile() -> None:
     """Compile the zh_CN and en catalogues."""
-    compile_translations()
-    click.echo("translations compiled")
+    count = compile_translations(force=True)
+    click.echo(f"{count} catalogues compiled")
+
+
+@translations_group.command("update")
+def translations_update() -> None:
+    """Extract every translatable string and merge it into the catalogues."""
+    from babel.messages.frontend import CommandLineInterface
+
+    translations = ROOT / "marketplace" / "translations"
+    pot = translations / "messages.pot"
+    cli = CommandLineInterface()
+    cli.run(["pybabel", "extract", "-F", str(translations / "babel.cfg"), "-k", "_l",
+             "-k", "lazy_gettext", "--no-location", "--sort-output", "-o", str(pot), str(ROOT)])
+    cli.run(["pybabel", "update", "-i", str(pot), "-d", str(translations), "--no-fuzzy-matching"])
+    click.echo("catalogues updated; translate the new entries in zh_CN/LC_MESSAGES/messages.po")
 
 
 def register_cli(app: Flask) -> None:
