@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.listings.views import bp as listings_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.search.views import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(listings_admin_bp)
     app.register_blueprint(deals_bp)
     app.register_blueprint(contracts_bp)
+    app.register_blueprint(search_bp)
     init_api(app)
 
 
@@ -140,6 +142,9 @@ def register_template_helpers(app: Flask) -> None:
     from marketplace.templating import init_templating
 
     init_templating(app)
+    from marketplace.search.views import init_search_templating
+
+    init_search_templating(app)
 
     @app.before_request
     def remember_language_switch() -> None:
