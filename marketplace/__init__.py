@@ -123,16 +123,22 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.api import init_api
+    from marketplace.contracts.views import bp as contracts_bp
+    from marketplace.deals.views import bp as deals_bp
     from marketplace.listings.admin_views import bp as listings_admin_bp
     from marketplace.listings.views import bp as listings_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.search.views import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(listings_bp)
     app.register_blueprint(listings_admin_bp)
+    app.register_blueprint(deals_bp)
+    app.register_blueprint(contracts_bp)
+    app.register_blueprint(search_bp)
     init_api(app)
 
 
@@ -152,6 +158,9 @@ def register_template_helpers(app: Flask) -> None:
     from marketplace.templating import init_templating
 
     init_templating(app)
+    from marketplace.search.views import init_search_templating
+
+    init_search_templating(app)
 
     @app.before_request
     def remember_language_switch() -> None:
