@@ -8,12 +8,6 @@ context (no shared cookies), its own database, web process and worker.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
+from tests.live import WebServer, start_server  # noqa: F401  (fixture)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,83 +28,10 @@ LANGUAGE_MENU = "nav ul.align-items-lg-center > li.dropdown:first-child > a.drop
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class WebServer:
-    """``python -m marketplace serve`` on a free loopback port, as a user would start it."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "marketplace", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"web server exited with {self.proc.returncode}:\n"
-                                     + self.output()[-4000:])
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError("web server did not answer /healthz:\n" + self.output()[-4000:])
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def errors(self) -> list[str]:
-        """Server-side tracebacks or 5xx access-log lines seen so far."""
-        lines = self.output().splitlines()
-        return [line for line in lines
-                if "Traceback" in line or '" 50' in line]
-
-
-@pytest.fixture
-def start_server(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], WebServer]]:
-    started: list[WebServer] = []
-
-    def start() -> WebServer:
-        server = WebServer(worker_env, tmp_path / f"web-{len(started)}.log")
-        started.append(server)
-        server.wait_ready()
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 @pytest.fixture
 def live_server(app: Any, start_worker: Callable[..., Any],
-                start_server: Callable[[], WebServer]) -> Iterator[WebServer]:
+                start_server: Callable[[], WebServer]  # noqa: F811
+                ) -> Iterator[WebServer]:
     """Web + worker on this test's database and broker (``app`` is the same database, for
     factories and assertions in the test process)."""
     start_worker("default,search")
