@@ -111,4 +111,11 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A web request that reads and then writes (a form save, a view counter) fails at once with
+    # "database is locked" if another process committed in between: SQLite cannot move a stale
+    # WAL read snapshot up to a write, and busy_timeout does not apply. So requests take the
+    # write lock up front (short, and waited for). Workers keep deferred transactions: their
+    # long reads must not block the web, and their tasks are retried.
+    from flask import has_request_context
+
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")
