@@ -130,7 +130,9 @@ def make_app(database_url: str, instance_dir: Path) -> Iterator[Callable[..., An
 
     def factory(**overrides: Any) -> Any:
         settings = {"SQLALCHEMY_DATABASE_URI": _normalise(database_url),
-                    "WTF_CSRF_ENABLED": False, "SERVER_NAME": None}
+                    "WTF_CSRF_ENABLED": False, "SERVER_NAME": None,
+                    # The test holds its session across requests (see marketplace.database).
+                    "SQLITE_IMMEDIATE_REQUESTS": False}
         settings.update(overrides)
         app = create_app("testing", **settings)
         app.test_client_class = FreshGlobalsClient
