@@ -57,7 +57,7 @@ class Visitor(HttpUser):
 
     @task(5)
     def write(self) -> None:
-        self.client.post("/api/v1/achievements", name="POST /api/v1/achievements",
+        self.client.post("/api/v1/achievements", name="/api/v1/achievements",
                          headers={"Authorization": f"Bearer {self.researcher}"},
                          json={"title": f"负载测试成果{random.randint(1, 10**9)}",
                                "summary": "一种用于锂电池回收的湿法冶金工艺。",
