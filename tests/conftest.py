@@ -338,3 +338,22 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path
     for worker in started:
         worker.stop()
         _LIVE_WORKERS.remove(worker)
+
+
+# -- counts reported by suites (e.g. hostile-input cases tried), summed over xdist workers -------
+
+_TALLIES: dict[str, int] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name == "tally" and isinstance(value, dict):
+            for key, count in value.items():
+                _TALLIES[key] = _TALLIES.get(key, 0) + int(count)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _TALLIES:
+        terminalreporter.section("counts")
+        for key in sorted(_TALLIES):
+            terminalreporter.write_line(f"{key}: {_TALLIES[key]}")

@@ -23,8 +23,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 800}
 # The navigation bar's menus (structural selectors: the labels are translated).
-USER_MENU = "nav a.dropdown-toggle:has(small)"
-LANGUAGE_MENU = "nav ul.align-items-lg-center > li.dropdown:first-child > a.dropdown-toggle"
+USER_MENU = "nav li.dropdown:has(form[action$='/logout']) > a.dropdown-toggle"
+LANGUAGE_MENU = "nav ul.navbar-nav:not(.me-auto) > li.dropdown:first-child > a.dropdown-toggle"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 

@@ -18,6 +18,15 @@ HOSTILE_CASES = int(os.environ.get("HOSTILE_CASES", "5000"))
 TALLY: Counter[str] = Counter()
 
 
+@pytest.fixture(autouse=True)
+def _report_tally(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Hand this test's counts to the session summary (tests/conftest.py adds them up, also
+    across xdist workers)."""
+    TALLY.clear()
+    yield
+    request.node.user_properties.append(("tally", {"hostile " + k: v for k, v in TALLY.items()}))
+
+
 @pytest.fixture
 def hostile_app(make_app: Callable[..., Any]) -> Any:
     """An app with no app context held open by the test: every request gets its own context and
@@ -30,11 +39,3 @@ def world(hostile_app: Any) -> Iterator[World]:
     with hostile_app.app_context():
         built = build_world(hostile_app)
     yield built
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not TALLY:
-        return
-    terminalreporter.section("hostile input")
-    for key in sorted(TALLY):
-        terminalreporter.write_line(f"{key}: {TALLY[key]}")
