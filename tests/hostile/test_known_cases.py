@@ -12,3 +12,11 @@ def test_an_id_beyond_the_database_integer_range_is_a_404(client: Any, users: An
         response = client.get(f"/api/v1/jobs/{value}", headers=headers)
         assert response.status_code == 404
         assert response.json["error"]["code"]
+
+
+def test_absurd_page_numbers_and_years_in_list_pages(client: Any, users: Any,
+                                                     login_as: Any) -> None:
+    login_as(users["broker"])
+    for path in ("/notifications?page=18446744073709551616", "/contracts?page=18446744073709551616",
+                 "/contracts?year=-1", "/contracts?year=99999", "/deals?page=99999999999999999999"):
+        assert client.get(path).status_code < 500, path
