@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from marketplace.accounts.models import User
 from marketplace.contracts import services
@@ -73,7 +74,7 @@ def test_only_admins_register_and_only_submitted_contracts(app, make_user):
         services.register_contract(admin, draft.id)
     no_region = OrganisationFactory(kind="university", region=None)
     orphan = _submitted(no_region, buyer)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError) as error, force_locale("en"):
         services.register_contract(admin, orphan.id)
     assert "region" in error.value.fields["seller_org_id"]
     db.session.rollback()

@@ -94,6 +94,8 @@ def test_nan_and_infinity_json_literals_are_refused(client, make_user, auth_head
 
 def test_seller_equal_to_buyer_is_refused(client, make_user, auth_headers, parties):
     broker = make_user("broker")
+    broker.locale = "en"  # API messages follow the caller's language; the assertion reads English
+    db.session.commit()
     seller = parties[0]
     response = client.post("/api/v1/contracts", headers=auth_headers(broker),
                            json=_body(parties, buyer_org_id=seller.id))
@@ -106,6 +108,7 @@ def test_web_form_refuses_bad_amounts_with_field_errors(app, make_user, parties)
     broker = make_user("broker")
     web = app.test_client()
     login(web, broker)
+    web.get("/lang/en")  # the assertions below read the English messages
     seller, buyer = parties
     base = {"title": "合同", "type": "transfer", "subtype": "patent",
             "seller_org_id": str(seller.id), "buyer_org_id": str(buyer.id),

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import render_template_string
+from flask_babel import force_locale
 
 from marketplace.contracts.models import Contract
 from marketplace.contracts.services import local_today
@@ -106,6 +107,7 @@ def test_failing_a_deal_needs_a_reason(app, make_user):
     db.session.commit()
     web = app.test_client()
     login(web, broker)
+    web.get("/lang/en")  # the assertions below read the English messages
     response = web.post(f"/deals/{deal.id}/stage", data={"stage-stage": "failed"})
     assert response.status_code == 422
     assert "Choose why the deal failed." in response.get_data(as_text=True)
@@ -124,13 +126,13 @@ def test_interest_button(app, make_user):
     researcher = make_user("researcher", org=seller)
     template = "{% include 'deals/_interest_button.html' %}"
 
-    with app.test_request_context("/achievements/1"):
+    with app.test_request_context("/achievements/1"), force_locale("en"):
         html = render_template_string(template, listing=achievement)
     assert "Sign in to express interest" in html and "<form" not in html
 
     web = app.test_client()
     login(web, enterprise)
-    with app.test_request_context("/achievements/1"):
+    with app.test_request_context("/achievements/1"), force_locale("en"):
         from flask_login import login_user
 
         login_user(enterprise)

@@ -124,6 +124,7 @@ def draft(client, users, auth_headers):
 ])
 def test_bad_attachments_are_refused(client, users, login_as, draft, app, name, data, message):
     login_as(users["researcher"])
+    client.get("/lang/en")  # the assertions below read the English messages
     response = client.post(f"/listings/{draft}/attachments",
                            data={"file": (io.BytesIO(data), name)},
                            content_type="multipart/form-data", follow_redirects=True)
@@ -136,6 +137,7 @@ def test_bad_attachments_are_refused(client, users, login_as, draft, app, name, 
 
 def test_attachment_too_large(client, users, login_as, draft, make_app):
     login_as(users["researcher"])
+    client.get("/lang/en")  # the assertions below read the English messages
     client.application.config["ATTACHMENT_MAX_BYTES"] = len(PDF) - 1
     response = client.post(f"/listings/{draft}/attachments",
                            data={"file": (io.BytesIO(PDF), "a.pdf")},

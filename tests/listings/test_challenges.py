@@ -50,6 +50,7 @@ def test_apply_decide_and_applicant_sees_status_reason_and_counts(
     assert kinds.count("challenge_application") == 2 and kinds.count("application_status") == 2
 
     login_as(researcher)
+    client.get("/lang/en")  # the assertions below read the English messages
     page = client.get(f"/demands/{challenge.id}").get_data(as_text=True)
     assert "Declined" in page and "Requested amount exceeds the bounty" in page
     assert "预算超出" in page
@@ -97,6 +98,7 @@ def test_closed_window_refuses_applications(users, challenge):
 
 def test_apply_through_the_web_with_attachment(client, users, login_as, challenge):
     login_as(users["researcher"])
+    client.get("/lang/en")  # the assertions below read the English messages
     data = {"summary": "方案", "team": "团队", "plan": "计划", "requested_amount": "100000",
             "attachment": (io.BytesIO(EXE), "plan.pdf")}
     response = client.post(f"/demands/{challenge.id}/apply", data=data,

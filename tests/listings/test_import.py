@@ -129,6 +129,7 @@ def test_malformed_files_are_refused_with_a_message(orgs):
 
 def test_web_import_job_reports_progress_and_result(client, users, login_as, app):
     login_as(users["researcher"])
+    client.get("/lang/en")  # the assertions below read the English messages
     response = client.post("/listings/import", data={
         "kind": "achievement", "mode": "submit",
         "file": (io.BytesIO(_jsonl(ROWS[:1])), "mine.jsonl")},
@@ -151,6 +152,7 @@ def test_web_import_job_reports_progress_and_result(client, users, login_as, app
 
 def test_web_import_refuses_malformed_xlsx_and_foreign_kinds(client, users, login_as):
     login_as(users["researcher"])
+    client.get("/lang/en")  # the assertions below read the English messages
     response = client.post("/listings/import", data={
         "kind": "achievement", "mode": "draft",
         "file": (io.BytesIO(b"MZ\x90\x00 executable"), "data.xlsx")},
