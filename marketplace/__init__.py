@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from config import Config, load_config
 
@@ -30,6 +31,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     compile_catalogs()
 
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -72,7 +74,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config.get("SQLITE_IMMEDIATE_REQUESTS", True))
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)
@@ -102,6 +104,20 @@ def register_extensions(app: Flask) -> None:
         strict_transport_security=app.config["SESSION_COOKIE_SECURE"],
     )
     celery_init_app(app)
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` limited to what an id column can hold (PostgreSQL ``integer``), so
+    /contracts/99999999999 is a plain 404 instead of a database overflow error."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def register_url_converters(app: Flask) -> None:
+    # Before any blueprint: rules pick their converters when they are added.
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_blueprints(app: Flask) -> None:

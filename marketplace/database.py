@@ -88,12 +88,12 @@ class TimestampMixin:
     )
 
 
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, immediate_requests: bool = True) -> None:
     """Per-backend connection settings for the application's engine (not other libraries')."""
     if engine.dialect.name != "sqlite":
         return
     event.listen(engine, "connect", _configure_sqlite)
-    event.listen(engine, "begin", _sqlite_begin)
+    event.listen(engine, "begin", _sqlite_begin if immediate_requests else _sqlite_begin_deferred)
 
 
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
@@ -111,4 +111,17 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
+    # A web request that reads and then writes (a form save, a view counter) fails at once with
+    # "database is locked" if another process committed in between: SQLite cannot move a stale
+    # WAL read snapshot up to a write, and busy_timeout does not apply. So requests take the
+    # write lock up front (short, and waited for). Workers keep deferred transactions: their
+    # long reads must not block the web, and their tasks are retried.
+    from flask import has_request_context
+
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")
+
+
+def _sqlite_begin_deferred(connection: Any) -> None:
+    # In-process test apps: the test keeps one session open across its requests, so a write
+    # lock taken inside a request would outlive it and block the worker processes.
     connection.exec_driver_sql("BEGIN")

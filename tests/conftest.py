@@ -166,7 +166,9 @@ def make_app(database_url: str, instance_dir: Path) -> Iterator[Callable[..., An
 
     def factory(**overrides: Any) -> Any:
         settings = {"SQLALCHEMY_DATABASE_URI": _normalise(database_url),
-                    "WTF_CSRF_ENABLED": False, "SERVER_NAME": None}
+                    "WTF_CSRF_ENABLED": False, "SERVER_NAME": None,
+                    # The test holds its session across requests (see marketplace.database).
+                    "SQLITE_IMMEDIATE_REQUESTS": False}
         settings.update(overrides)
         app = create_app("testing", **settings)
         app.test_client_class = FreshGlobalsClient
@@ -336,3 +338,22 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path
     for worker in started:
         worker.stop()
         _LIVE_WORKERS.remove(worker)
+
+
+# -- counts reported by suites (e.g. hostile-input cases tried), summed over xdist workers -------
+
+_TALLIES: dict[str, int] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name == "tally" and isinstance(value, dict):
+            for key, count in value.items():
+                _TALLIES[key] = _TALLIES.get(key, 0) + int(count)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _TALLIES:
+        terminalreporter.section("counts")
+        for key in sorted(_TALLIES):
+            terminalreporter.write_line(f"{key}: {_TALLIES[key]}")

@@ -33,8 +33,10 @@ def index():  # type: ignore[no-untyped-def]
     if status not in CONTRACT_STATUSES:
         status = None
     year = request.args.get("year", type=int)
+    if year is not None and not 1985 <= year <= 2200:
+        year = None  # a hand-edited URL: show every year rather than fail
     q = (request.args.get("q") or "").strip()[:100] or None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     query = queries.visible_contracts(current_user, status=status, year=year, q=q)
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()

@@ -49,7 +49,7 @@ def _province_choices() -> list[tuple[str, str]]:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
 
 
 def _count(query: sa.Select) -> int:

@@ -15,7 +15,7 @@ bp = Blueprint("notifications", __name__)
 @bp.route("/notifications")
 @login_required
 def index():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     items, total = services.list_notifications(current_user, page=page)
     return render_template("notifications/index.html", items=items, total=total, page=page,
                            per_page=20, render_message=render_message, confirm_form=ConfirmForm())

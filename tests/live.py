@@ -1,0 +1,117 @@
+"""The real web server as a subprocess on the test's database (for browser journeys and crash
+tests), and a small JSON client for talking to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class WebServer:
+    """``python -m marketplace serve`` on a free loopback port, as a user would start it."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.log = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "marketplace", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"web server exited with {self.proc.returncode}:\n"
+                                     + self.output()[-4000:])
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError("web server did not answer /healthz:\n" + self.output()[-4000:])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def errors(self) -> list[str]:
+        """Server-side tracebacks or 5xx access-log lines seen so far."""
+        lines = self.output().splitlines()
+        return [line for line in lines
+                if "Traceback" in line or '" 50' in line]
+
+
+@pytest.fixture
+def start_server(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], WebServer]]:
+    started: list[WebServer] = []
+
+    def start() -> WebServer:
+        server = WebServer(worker_env, tmp_path / f"web-{len(started)}.log")
+        started.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def call(url: str, method: str = "GET", body: Any = None, token: str | None = None,
+         timeout: float = 30.0) -> tuple[int, Any]:
+    """One JSON request; returns (status, parsed body)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def token_for(server: WebServer, email: str, password: str) -> str:
+    status, body = call(server.url + "/api/v1/auth/token", "POST",
+                        {"email": email, "password": password})
+    assert status == 200, body
+    return str(body["token"])
