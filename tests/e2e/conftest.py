@@ -29,11 +29,15 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture
-def live_server(app: Any, start_worker: Callable[..., Any],
+def live_server(app: Any, worker_app: Any, start_worker: Callable[..., Any],
                 start_server: Callable[[], WebServer]  # noqa: F811
                 ) -> Iterator[WebServer]:
-    """Web + worker on this test's database and broker (``app`` is the same database, for
-    factories and assertions in the test process)."""
+    """Web + worker on this test's database and broker.
+
+    The test process works in ``worker_app`` (pushed after ``app``, so it is the current app):
+    the same database, for factories and assertions, and the same broker, so what a service
+    called from the test enqueues (matching, statistics) reaches the live worker.
+    """
     start_worker("default,search")
     server = start_server()
     yield server
