@@ -101,10 +101,12 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.api import init_api
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.stats.views import bp as stats_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(stats_bp)
     init_api(app)
 
 
