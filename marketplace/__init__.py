@@ -53,6 +53,7 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (every model registered before migrations)
     from marketplace.accounts.auth import init_login_manager
+    from marketplace.database import configure_engine
     from marketplace.extensions import (
         babel,
         bootstrap,
@@ -65,6 +66,8 @@ def register_extensions(app: Flask) -> None:
     )
 
     db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)

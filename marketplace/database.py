@@ -88,13 +88,17 @@ class TimestampMixin:
     )
 
 
-@event.listens_for(Engine, "connect")
+def configure_engine(engine: Engine) -> None:
+    """Per-backend connection settings for the application's engine (not other libraries')."""
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _sqlite_begin)
+
+
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     # Web and worker processes share one SQLite file: WAL lets readers run beside the writer,
     # busy_timeout makes a writer wait instead of failing, and foreign keys are off by default.
-    module = type(dbapi_connection).__module__
-    if "sqlite" not in module:
-        return
     # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented fix is to
     # turn it off and emit BEGIN ourselves (see _sqlite_begin).
     dbapi_connection.isolation_level = None
@@ -106,7 +110,5 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("BEGIN")

@@ -34,6 +34,8 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: floa
     """Poll until ``condition()`` is truthy (for work done by other processes)."""
     deadline = time.monotonic() + timeout
     while True:
+        for worker in _LIVE_WORKERS:
+            worker.assert_alive()
         value = condition()
         if value:
             return value
@@ -242,6 +244,9 @@ def worker_app(make_app: Callable[..., Any], worker_env: dict[str, str]) -> Iter
         yield application
 
 
+_LIVE_WORKERS: list[WorkerProcess] = []
+
+
 class WorkerProcess:
     def __init__(self, env: dict[str, str], queues: str, log_path: Path) -> None:
         self.log_path = log_path
@@ -252,14 +257,23 @@ class WorkerProcess:
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.killed = False
+
+    def assert_alive(self) -> None:
+        """Fail at once (with the worker's log) if the worker died on its own."""
+        if self.proc.poll() is not None and not self.killed:
+            raise AssertionError(f"worker exited with {self.proc.returncode}:\n"
+                                 + self.output()[-4000:])
 
     def kill(self) -> None:
         """SIGKILL the whole process group, as a crash would."""
+        self.killed = True
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
 
     def stop(self) -> None:
+        self.killed = True
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -281,8 +295,10 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callabl
     def start(queues: str = "default,search") -> WorkerProcess:
         worker = WorkerProcess(worker_env, queues, tmp_path / f"worker-{len(started)}.log")
         started.append(worker)
+        _LIVE_WORKERS.append(worker)
         return worker
 
     yield start
     for worker in started:
         worker.stop()
+        _LIVE_WORKERS.remove(worker)

@@ -9,7 +9,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from marketplace.accounts.models import Organisation, User
-from marketplace.accounts.passwords import hash_password
+from marketplace.accounts.passwords import _hasher
 from marketplace.contracts.models import Contract
 from marketplace.database import utcnow
 from marketplace.deals.models import Deal
@@ -17,7 +17,8 @@ from marketplace.extensions import db
 from marketplace.listings.models import Achievement, Demand
 
 PASSWORD = "correct-horse-42"
-_PASSWORD_HASH = hash_password(PASSWORD)  # Argon2 is slow on purpose; hash once per run.
+# Same cheap parameters as TestingConfig.ARGON2_PARAMS, so sign-ins need no rehash.
+_PASSWORD_HASH = _hasher(1, 1024).hash(PASSWORD)
 
 
 class BaseFactory(SQLAlchemyModelFactory):

@@ -1,0 +1,63 @@
+"""Notifications: written to the outbox with the change, delivered by a real worker."""
+
+import sqlalchemy as sa
+
+from marketplace.accounts import services
+from marketplace.extensions import db
+from marketplace.notifications.models import Notification
+from marketplace.notifications.services import deliver
+from marketplace.outbox import OutboxMessage, drain, pending_count
+from tests.conftest import login, wait_for
+from tests.factories import OrganisationFactory, UserFactory
+
+
+def test_verification_is_queued_in_the_same_transaction(app):
+    admin = UserFactory(role="admin")
+    org = OrganisationFactory(verified=False)
+    UserFactory(org=org)
+    services.verify_organisation(admin, org.id)
+    message = db.session.execute(sa.select(OutboxMessage)).scalar_one()
+    assert message.topic == "notify" and message.payload["org_ids"] == [org.id]
+    assert db.session.execute(sa.select(Notification)).first() is None  # the worker delivers
+
+
+def test_delivery_is_idempotent(app):
+    admin = UserFactory(role="admin")
+    org = OrganisationFactory(verified=False)
+    member = UserFactory(org=org)
+    services.verify_organisation(admin, org.id)
+    message = db.session.execute(sa.select(OutboxMessage)).scalar_one()
+    deliver(message.payload, outbox_id=message.id)
+    deliver(message.payload, outbox_id=message.id)  # a retried task must not notify twice
+    db.session.commit()
+    notes = db.session.execute(sa.select(Notification)).scalars().all()
+    assert [n.user_id for n in notes] == [member.id]
+
+
+def test_drain_marks_messages_processed(app):
+    admin = UserFactory(role="admin")
+    org = OrganisationFactory(verified=False)
+    UserFactory(org=org)
+    services.verify_organisation(admin, org.id)
+    handled = drain("notify", lambda payload, message_id: deliver(payload, outbox_id=message_id))
+    assert handled == 1 and pending_count("notify") == 0
+
+
+def test_notification_is_delivered_by_a_real_worker(worker_app, start_worker):
+    admin = UserFactory(role="admin")
+    org = OrganisationFactory(verified=False, name="待验证研究院", kind="institute")
+    member = UserFactory(org=org, role="researcher")
+    start_worker("default")
+    services.verify_organisation(admin, org.id)
+
+    def delivered():
+        db.session.rollback()  # see the worker's commits
+        return db.session.execute(
+            sa.select(Notification).where(Notification.user_id == member.id)).scalar()
+
+    note = wait_for(delivered, timeout=90, message="the worker to deliver the notification")
+    assert note.kind == "org_verified"
+    client = worker_app.test_client()
+    login(client, member)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "待验证研究院" in page
