@@ -276,6 +276,11 @@ def generate_contracts(n: int, seed: int) -> int:
         made += len(rows)
     _save_counters(counters, dialect)
     db.session.commit()
+    if dialect == "postgresql":
+        # Fresh planner statistics: the planner otherwise assumes the table is still small.
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "ANALYZE contracts")
     from marketplace.stats.services import run_recompute
 
     run_recompute(trigger="seed")

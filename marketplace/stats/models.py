@@ -2,12 +2,14 @@
 
 Design (see docs/performance.md, "Statistics"): a rollup keyed by every dimension at once
 (month × type × field × seller region × buyer region × seller kind × buyer kind × broker) holds
-almost one cell per contract at a million contracts, so it is no faster to read than the
-contracts themselves. Instead each registered contract adds to one cell per *side* and
-*dimension*: it is filed under its seller's region (输出) and under its buyer's region (吸纳),
-and on each side it counts once in the total (``dim='all'``), once by type, field, seller kind and
-buyer kind (monthly), and once by counterpart region, broker and organisation (yearly,
-``month=0``). Every breakdown the dashboard shows is then a read of a few hundred rows.
+almost one cell per contract at a million contracts (measured: 626,000 distinct keys without the
+broker), so it is no faster to read than the contracts themselves. Instead each registered
+contract adds to one cell per *side* and *dimension*. On the seller side (**输出**, filed under
+the seller's region, where contracts are registered) it counts once in the total
+(``dim='all'``), once by type, field, seller kind and buyer kind (monthly), and once by
+counterpart region, broker and organisation (yearly, ``month=0``). On the buyer side (**吸纳**,
+filed under the buyer's region) it counts in the total and by counterpart region. Every figure
+the dashboard shows is then a read of at most a few thousand rows.
 Statistics are by signing date (``signed_on``), over registered (not void) contracts only.
 """
 
@@ -27,6 +29,8 @@ SIDES = ("seller", "buyer")
 MONTHLY_DIMS = ("all", "type", "field", "seller_kind", "buyer_kind")
 YEARLY_DIMS = ("counterpart", "broker", "org")
 DIMS = MONTHLY_DIMS + YEARLY_DIMS
+# The buyer side (吸纳) is reported as totals and flows; breakdowns are of 输出.
+SIDE_DIMS = {"seller": DIMS, "buyer": ("all", "counterpart")}
 
 
 def _in(column: str, codes: tuple[str, ...]) -> str:
@@ -45,6 +49,8 @@ class StatsCell(db.Model):
     __table_args__ = (
         sa.CheckConstraint(_in("side", SIDES), name="side"),
         sa.CheckConstraint(_in("dim", DIMS), name="dim"),
+        sa.CheckConstraint(f"side = 'seller' OR {_in('dim', SIDE_DIMS['buyer'])}",
+                           name="side_dim"),
         sa.CheckConstraint(
             f"(month BETWEEN 1 AND 12 AND {_in('dim', MONTHLY_DIMS)}) OR "
             f"(month = 0 AND {_in('dim', YEARLY_DIMS)})", name="period"),
@@ -125,5 +131,5 @@ class StatsTarget(TimestampMixin, db.Model):
 sa.Index("ix_contracts_stats_seller", Contract.status, Contract.seller_region, Contract.signed_on)
 sa.Index("ix_contracts_stats_buyer", Contract.status, Contract.buyer_region, Contract.signed_on)
 
-__all__ = ["DIMS", "MONTHLY_DIMS", "SIDES", "YEARLY_DIMS", "StatsCell", "StatsContractKey",
-           "StatsState", "StatsTarget"]
+__all__ = ["DIMS", "MONTHLY_DIMS", "SIDES", "SIDE_DIMS", "YEARLY_DIMS", "StatsCell",
+           "StatsContractKey", "StatsState", "StatsTarget"]

@@ -1,5 +1,8 @@
 """stats rollups targets and state
 
+Rollup cells per side and dimension, the per-contract ledger, annual targets, the freshness
+row, and two contracts indexes for the incremental refresh (status, party region, signing date).
+
 Revision ID: b223db769ef8
 Revises: abcbdab46854
 Create Date: 2026-11-22 00:37:21.776937
@@ -33,6 +36,7 @@ def upgrade():
     sa.CheckConstraint("(month BETWEEN 1 AND 12 AND dim IN ('all', 'type', 'field', 'seller_kind', 'buyer_kind')) OR (month = 0 AND dim IN ('counterpart', 'broker', 'org'))", name=op.f('ck_stats_cells_period')),
     sa.CheckConstraint("dim IN ('all', 'type', 'field', 'seller_kind', 'buyer_kind', 'counterpart', 'broker', 'org')", name=op.f('ck_stats_cells_dim')),
     sa.CheckConstraint("side IN ('seller', 'buyer')", name=op.f('ck_stats_cells_side')),
+    sa.CheckConstraint("side = 'seller' OR dim IN ('all', 'counterpart')", name=op.f('ck_stats_cells_side_dim')),
     sa.CheckConstraint('contract_amount >= 0 AND tech_amount >= 0', name=op.f('ck_stats_cells_amounts')),
     sa.CheckConstraint('contracts > 0', name=op.f('ck_stats_cells_contracts')),
     sa.PrimaryKeyConstraint('side', 'dim', 'year', 'region', 'month', 'value', name=op.f('pk_stats_cells'))
