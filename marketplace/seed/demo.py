@@ -63,6 +63,9 @@ def seed_accounts() -> dict[str, User]:
 
 def seed_demo() -> list[tuple[str, str, str]]:
     """Fill an empty database with a small, realistic demo; returns the sign-ins."""
-    seed_accounts()
+    users = seed_accounts()
     db.session.commit()
+    from marketplace.seed.synthetic_contracts import seed_demo_statistics
+
+    seed_demo_statistics(users["admin@demo.cn"])
     return demo_credentials()

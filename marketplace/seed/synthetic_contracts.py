@@ -360,3 +360,26 @@ def _save_counters(counters: dict[tuple[int, str], int], dialect: str) -> None:
 
 
 __all__ = ["generate_contracts"]
+
+
+DEMO_CONTRACTS = 3_000
+
+
+def seed_demo_statistics(admin: User) -> None:
+    """Demo contracts and this year's targets, so the admin's dashboard has figures to show."""
+    from decimal import ROUND_UP, Decimal
+
+    from marketplace.stats.queries import build_summary
+    from marketplace.stats.services import TargetInput, set_target
+
+    generate_contracts(DEMO_CONTRACTS, seed=2026)
+    year = date.today().year
+    for region in (None, "330000", "330300"):
+        last_year = build_summary(year - 1, region).output
+        # A 20% growth target, rounded up to a whole 10,000 yuan (the unit targets are set in).
+        amount = (last_year.contract_amount * Decimal("1.2") / 10000).quantize(
+            Decimal(1), rounding=ROUND_UP) * 10000
+        if amount > 0:
+            set_target(admin, TargetInput(year=year, region=region, contract_amount=amount,
+                                          contract_count=int(last_year.contracts * 1.2) or None,
+                                          note="演示目标"))

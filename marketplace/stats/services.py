@@ -196,9 +196,9 @@ def drain_updates() -> int:
         db.session.rollback()
         finish_job(job_id, error=f"{type(error).__name__}: {error}"[:2000])
         raise
-    error = "; ".join(failures)[:2000] if failures else None
+    failed = "; ".join(failures)[:2000] if failures else None
     finish_job(job_id, rows=handled, result={"messages": handled, "failed": len(failures)},
-               error=error)
+               error=failed)
     return handled
 
 

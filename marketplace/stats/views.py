@@ -16,6 +16,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -72,7 +73,7 @@ def _region_chart(summary: Summary) -> dict[str, Any]:
 
 @bp.route("/admin/stats")
 @login_required
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     summary = services.get_summary(current_user, request.args.get("year"),
                                    request.args.get("region"))
     return render_template(
@@ -83,7 +84,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/stats/export.xlsx")
 @login_required
-def export():  # type: ignore[no-untyped-def]
+def export() -> ResponseReturnValue:
     summary = services.get_summary(current_user, request.args.get("year"),
                                    request.args.get("region"))
     name = f"statistics-{summary.year}-{summary.region or 'all'}.xlsx"
@@ -93,7 +94,7 @@ def export():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/stats/targets", methods=["GET", "POST"])
 @login_required
-def targets():  # type: ignore[no-untyped-def]
+def targets() -> ResponseReturnValue:
     require_role(current_user, "admin")
     form = TargetForm()
     form.region.choices = [("", _("Whole platform")), *vocab.region_choices()]
@@ -122,7 +123,7 @@ def targets():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/stats/targets/<int:target_id>/delete", methods=["POST"])
 @login_required
-def delete_target(target_id: int):  # type: ignore[no-untyped-def]
+def delete_target(target_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
         services.delete_target(current_user, target_id)
@@ -132,14 +133,14 @@ def delete_target(target_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/stats/jobs")
 @login_required
-def jobs():  # type: ignore[no-untyped-def]
+def jobs() -> ResponseReturnValue:
     return render_template("stats/jobs.html", runs=services.recent_runs(current_user),
                            confirm_form=ConfirmForm())
 
 
 @bp.route("/admin/stats/jobs/recompute", methods=["POST"])
 @login_required
-def recompute():  # type: ignore[no-untyped-def]
+def recompute() -> ResponseReturnValue:
     require_role(current_user, "admin")
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -152,7 +153,7 @@ def recompute():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/stats/assets/plotly.min.js")
-def plotly_js():  # type: ignore[no-untyped-def]
+def plotly_js() -> ResponseReturnValue:
     # Served from the installed plotly wheel (no third-party file is committed); SVG traces
     # only, which run under the strict CSP without 'unsafe-eval'.
     path = resources.files("plotly").joinpath("package_data/plotly.min.js")
