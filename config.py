@@ -45,7 +45,8 @@ class Config:
     TESTING = False
 
     def __init__(self) -> None:
-        self.INSTANCE_DIR = Path(_env("MARKETPLACE_INSTANCE_DIR", "instance") or "instance").resolve()
+        instance = _env("MARKETPLACE_INSTANCE_DIR", "instance") or "instance"
+        self.INSTANCE_DIR = Path(instance).resolve()
         self.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
 
         database_url = _env("DATABASE_URL")

@@ -25,6 +25,10 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.config.from_object(settings)
     app.config.update(overrides)
 
+    from marketplace.i18n import compile_catalogs
+
+    compile_catalogs()
+
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -38,16 +42,17 @@ def select_locale() -> str:
     from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return default
     chosen = session.get("locale")
     if chosen in languages:
-        return chosen
+        return str(chosen)
     user = getattr(g, "api_user", None) or (current_user if current_user else None)
     preferred = getattr(user, "locale", None) if user is not None else None
     if preferred in languages:
-        return preferred
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return str(preferred)
+    return default
 
 
 def register_extensions(app: Flask) -> None:
@@ -102,6 +107,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.api import init_api
+    from marketplace.listings.admin_views import bp as listings_admin_bp
+    from marketplace.listings.views import bp as listings_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.stats.views import bp as stats_bp
@@ -109,6 +116,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(listings_bp)
+    app.register_blueprint(listings_admin_bp)
     app.register_blueprint(stats_bp)
     init_api(app)
 

@@ -140,23 +140,23 @@ def register_errorhandlers(app: Flask) -> None:
     """Render domain errors and HTTP errors as pages, or as JSON for the API."""
 
     @app.errorhandler(DomainError)
-    def handle_domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+    def handle_domain_error(error: DomainError):
         return _render(error.status, error.code, error.message, error.fields)
 
     @app.errorhandler(CSRFError)
-    def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    def handle_csrf_error(error: CSRFError):
         return _render(400, "csrf_failed",
                        _("The form expired or was not sent from this site. Please try again."))
 
     @app.errorhandler(HTTPException)
-    def handle_http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def handle_http_error(error: HTTPException):
         status = error.code or 500
         fields = _webargs_fields(error)
         message = str(ValidationError.default_message) if fields else _http_message(status)
         return _render(status, HTTP_CODES.get(status, "http_error"), message, fields)
 
     @app.errorhandler(Exception)
-    def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def handle_unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         from marketplace.extensions import db
 

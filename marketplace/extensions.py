@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from celery import Celery, Task
 from flask import Flask
 from flask_babel import Babel
@@ -17,6 +19,13 @@ from flask_wtf import CSRFProtect
 from marketplace.database import Base
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass ``Model``: at run time Flask-SQLAlchemy's ``db.Model``, for the type checker
+# the typed declarative ``Base`` it is built from (mypy cannot see through ``db.Model``).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.database import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ TOPIC_TASKS: dict[str, tuple[str, str]] = {
 }
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox"
     __table_args__ = (sa.Index("ix_outbox_pending", "topic", "processed_at", "id"),)
 

@@ -35,7 +35,8 @@ def url_with(**changes: Any) -> str:
             args.pop(key, None)
         else:
             args[key] = [str(value)]
-    return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint or "main.index", **values)
 
 
 def init_templating(app: Flask) -> None:

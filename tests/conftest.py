@@ -6,6 +6,7 @@ set, the same tests run against those servers (``.ci/run`` does both).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -67,10 +68,7 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     from marketplace.extensions import db
 
     instance = tmp_path_factory.mktemp("template-instance")
-    if SERVER_DATABASE_URL:
-        url = SERVER_DATABASE_URL
-    else:
-        url = f"sqlite:///{instance / 'template.db'}"
+    url = SERVER_DATABASE_URL or f"sqlite:///{instance / 'template.db'}"
     os.environ["MARKETPLACE_INSTANCE_DIR"] = str(instance)
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=_normalise(url))
     with app.app_context():
@@ -142,10 +140,9 @@ def make_app(database_url: str, instance_dir: Path) -> Iterator[Callable[..., An
     yield factory
     for app in apps:
         with app.app_context():
-            try:
+            # The storage may be unreachable in a test that broke it on purpose.
+            with contextlib.suppress(Exception):
                 limiter.reset()
-            except Exception:  # storage may be unreachable in a test that broke it on purpose
-                pass
             db.session.remove()
             db.engine.dispose()
 
@@ -288,7 +285,8 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+def start_worker(worker_env: dict[str, str], tmp_path: Path
+                 ) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real ``marketplace worker`` processes; all are stopped after the test."""
     started: list[WorkerProcess] = []
 

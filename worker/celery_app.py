@@ -9,6 +9,7 @@ celery.conf.update(
     include=[
         "worker.tasks.outbox",
         "worker.tasks.notifications",
+        "worker.tasks.imports",
         "worker.tasks.stats",
     ],
     beat_schedule=BEAT_SCHEDULE,

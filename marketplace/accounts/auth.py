@@ -20,5 +20,5 @@ def init_login_manager(app: Flask) -> None:
     login_manager.session_protection = None
 
     @login_manager.user_loader
-    def load_user(session_id: str):  # type: ignore[no-untyped-def]
+    def load_user(session_id: str):
         return user_for_login_session(session_id)

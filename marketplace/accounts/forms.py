@@ -28,8 +28,9 @@ class LoginForm(FlaskForm):
 
 
 class RegistrationForm(FlaskForm):
-    role = RadioField(_l("I am"), choices=[("researcher", _l("a researcher (university or institute)")),
-                                           ("enterprise", _l("an enterprise user"))],
+    role = RadioField(_l("I am"),
+                      choices=[("researcher", _l("a researcher (university or institute)")),
+                               ("enterprise", _l("an enterprise user"))],
                       default="researcher", validators=[DataRequired()])
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
@@ -37,8 +38,9 @@ class RegistrationForm(FlaskForm):
     confirm = PasswordField(_l("Repeat password"),
                             validators=[DataRequired(), EqualTo("password",
                                                                 _l("The passwords differ."))])
-    org_mode = RadioField(_l("Organisation"), choices=[("new", _l("Register a new organisation")),
-                                                       ("join", _l("Join an existing organisation"))],
+    org_mode = RadioField(_l("Organisation"),
+                          choices=[("new", _l("Register a new organisation")),
+                                   ("join", _l("Join an existing organisation"))],
                           default="new", validators=[DataRequired()])
     org_id = SelectField(_l("Existing organisation"), coerce=int, validators=[Optional()],
                          validate_choice=False)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.database import TimestampMixin, UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.vocab import ORG_KINDS, ROLES
 
 
@@ -16,7 +16,7 @@ def _in(column: str, codes: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(code) for code in codes)})"
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(TimestampMixin, Model):
     __tablename__ = "organisations"
     __table_args__ = (sa.CheckConstraint(_in("kind", ORG_KINDS.codes), name="kind"),)
 
@@ -34,7 +34,7 @@ class Organisation(TimestampMixin, db.Model):
         return f"<Organisation {self.id} {self.name!r} {self.kind}>"
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     __tablename__ = "users"
     __table_args__ = (sa.CheckConstraint(_in("role", ROLES.codes), name="role"),)
 
@@ -82,7 +82,7 @@ class User(TimestampMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """A signed-in browser; deleting or revoking it signs that browser out everywhere."""
 
     __tablename__ = "login_sessions"
@@ -98,7 +98,7 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
 
     __tablename__ = "api_tokens"

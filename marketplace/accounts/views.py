@@ -40,7 +40,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @login_limits
-def login():  # type: ignore[no-untyped-def]
+def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm(next=request.args.get("next", ""))
@@ -59,7 +59,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     form = ConfirmForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         services.end_login_session(current_user.get_id())
@@ -69,7 +69,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register():  # type: ignore[no-untyped-def]
+def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegistrationForm()
@@ -110,7 +110,7 @@ def register():  # type: ignore[no-untyped-def]
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def profile():  # type: ignore[no-untyped-def]
+def profile():
     form = ProfileForm(obj=current_user, prefix="profile")
     if request.method == "GET":
         form.locale.data = current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -129,7 +129,7 @@ def profile():  # type: ignore[no-untyped-def]
     return _render_profile(profile_form=form)
 
 
-def _render_profile(**forms: object):  # type: ignore[no-untyped-def]
+def _render_profile(**forms: object):
     context = {
         "profile_form": ProfileForm(obj=current_user, prefix="profile"),
         "password_form": PasswordChangeForm(prefix="pw"),
@@ -145,7 +145,7 @@ def _render_profile(**forms: object):  # type: ignore[no-untyped-def]
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
-def change_password():  # type: ignore[no-untyped-def]
+def change_password():
     form = PasswordChangeForm(prefix="pw")
     if form.validate_on_submit():
         try:
@@ -166,7 +166,7 @@ def change_password():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/tokens", methods=["POST"])
 @login_required
-def create_token():  # type: ignore[no-untyped-def]
+def create_token():
     form = TokenForm(prefix="token")
     if form.validate_on_submit():
         _token, raw = services.issue_token(current_user, form.name.data or "")
@@ -177,7 +177,7 @@ def create_token():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
-def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
+def revoke_token(token_id: int):
     if ConfirmForm().validate_on_submit():
         services.revoke_token(current_user, token_id)
         flash(_("The token has been revoked."), "info")
@@ -188,7 +188,7 @@ def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/organisations")
 @login_required
-def admin_organisations():  # type: ignore[no-untyped-def]
+def admin_organisations():
     require_role(current_user, "admin")
     status = request.args.get("status", "unverified")
     query = sa.select(Organisation).order_by(Organisation.verified, Organisation.created_at.desc())
@@ -203,7 +203,7 @@ def admin_organisations():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/organisations/<int:org_id>/verify", methods=["POST"])
 @login_required
-def admin_verify_organisation(org_id: int):  # type: ignore[no-untyped-def]
+def admin_verify_organisation(org_id: int):
     require_role(current_user, "admin")
     if ConfirmForm().validate_on_submit():
         verified = request.form.get("verified", "1") == "1"
@@ -215,7 +215,7 @@ def admin_verify_organisation(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users")
 @login_required
-def admin_users():  # type: ignore[no-untyped-def]
+def admin_users():
     require_role(current_user, "admin")
     status = request.args.get("status", "all")
     query = sa.select(User).order_by(User.active, User.created_at.desc())
@@ -231,7 +231,7 @@ def admin_users():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @login_required
-def admin_create_user():  # type: ignore[no-untyped-def]
+def admin_create_user():
     require_role(current_user, "admin")
     form = AdminUserForm()
     if form.validate_on_submit():
@@ -251,7 +251,7 @@ def admin_create_user():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 @login_required
-def admin_set_active(user_id: int):  # type: ignore[no-untyped-def]
+def admin_set_active(user_id: int):
     require_role(current_user, "admin")
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
@@ -266,7 +266,7 @@ def admin_set_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
 @login_required
-def admin_change_role(user_id: int):  # type: ignore[no-untyped-def]
+def admin_change_role(user_id: int):
     require_role(current_user, "admin")
     form = RoleForm()
     if form.validate_on_submit():

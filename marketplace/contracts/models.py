@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.database import Money, TimestampMixin, UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.vocab import CONTRACT_STATUSES, CONTRACT_TYPES, FIELDS, ORG_KINDS
 
 
@@ -19,7 +19,7 @@ def _in(column: str, codes: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(code) for code in codes)})"
 
 
-class Contract(TimestampMixin, db.Model):
+class Contract(TimestampMixin, Model):
     __tablename__ = "contracts"
     __table_args__ = (
         sa.CheckConstraint(_in("type", CONTRACT_TYPES.codes), name="type"),
@@ -75,7 +75,7 @@ class Contract(TimestampMixin, db.Model):
         back_populates="contract", cascade="all, delete-orphan", order_by="ContractLineItem.id")
 
 
-class ContractLineItem(db.Model):
+class ContractLineItem(Model):
     __tablename__ = "contract_line_items"
     __table_args__ = (sa.CheckConstraint("amount >= 0", name="amount"),)
 
@@ -90,7 +90,7 @@ class ContractLineItem(db.Model):
     contract: Mapped[Contract] = relationship(back_populates="line_items")
 
 
-class ContractHistory(db.Model):
+class ContractHistory(Model):
     """Immutable audit record of a create, edit or transition (who, when, field, before, after)."""
 
     __tablename__ = "contract_history"
@@ -108,7 +108,7 @@ class ContractHistory(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class RegistrationCounter(db.Model):
+class RegistrationCounter(Model):
     """Last registration sequence per (year, seller region); locked row → gap-free numbers."""
 
     __tablename__ = "registration_counters"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.database import TimestampMixin, UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.listings.models import Achievement, Demand
 from marketplace.vocab import DEAL_FAILURE_REASONS, DEAL_STAGES
 
@@ -21,7 +21,7 @@ def _in(column: str, codes: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(code) for code in codes)})"
 
 
-class Deal(TimestampMixin, db.Model):
+class Deal(TimestampMixin, Model):
     __tablename__ = "deals"
     __table_args__ = (
         sa.CheckConstraint(_in("stage", DEAL_STAGES.codes), name="stage"),
@@ -55,7 +55,7 @@ class Deal(TimestampMixin, db.Model):
     broker: Mapped[User | None] = relationship(foreign_keys=[broker_id])
 
 
-class DealEvent(db.Model):
+class DealEvent(Model):
     """Immutable timeline entry: a stage change, claim, note or logged contact."""
 
     __tablename__ = "deal_events"

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.database import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 
 JOB_STATES = ("queued", "running", "succeeded", "failed")
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     __tablename__ = "job_runs"
     __table_args__ = (
         sa.CheckConstraint("state IN ('queued', 'running', 'succeeded', 'failed')", name="state"),

@@ -1,1 +1,1 @@
-"""Technology achievements (科技成果) and technical demands (技术需求): listings and their review."""
+"""Achievements (科技成果) and demands (技术需求): listings, review, challenges, import."""

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.database import Money, TimestampMixin, UTCDateTime, utcnow
-from marketplace.extensions import db
-from marketplace.vocab import FIELDS, IP_TYPES, LISTING_STATUSES
+from marketplace.extensions import Model
+from marketplace.vocab import FIELDS, IP_TYPES, LISTING_STATUSES, Vocabulary
 
 
 def _in(column: str, codes: tuple[str, ...]) -> str:
@@ -22,7 +23,7 @@ def _in(column: str, codes: tuple[str, ...]) -> str:
 LISTING_KINDS = ("achievement", "demand")
 
 
-class Listing(TimestampMixin, db.Model):
+class Listing(TimestampMixin, Model):
     """Fields common to achievements and demands; ``body`` is the summary or the description."""
 
     __tablename__ = "listings"
@@ -43,6 +44,8 @@ class Listing(TimestampMixin, db.Model):
         # Re-importing the same source reference from the same organisation updates the row.
         sa.UniqueConstraint("org_id", "kind", "ref", name="uq_listings_org_kind_ref"),
         sa.Index("ix_listings_kind_status", "kind", "status"),
+        # Public lists and the home page show the newest published listings first.
+        sa.Index("ix_listings_kind_status_published", "kind", "status", "published_at"),
     )
     __mapper_args__ = {"polymorphic_on": "kind"}
 
@@ -86,10 +89,17 @@ class Listing(TimestampMixin, db.Model):
 
     org: Mapped[Organisation] = relationship(lazy="joined")
     owner: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.id", viewonly=True)
 
     @property
     def text(self) -> str:
         return self.body
+
+    @property
+    def is_unclassified(self) -> bool:
+        """Imported rows may lack a field or (for achievements) a maturity until someone sets it."""
+        return self.field is None or (self.kind == "achievement" and self.maturity is None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} {self.status} {self.title!r}>"
@@ -111,7 +121,7 @@ class Demand(Listing):
         return self.body
 
 
-class ListingEvent(db.Model):
+class ListingEvent(Model):
     """Every status transition of a listing: who, when, from, to and a note."""
 
     __tablename__ = "listing_events"
@@ -126,3 +136,89 @@ class ListingEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+APPLICATION_STATUSES = Vocabulary("application_status", [
+    ("submitted", _l("Submitted")),
+    ("shortlisted", _l("Shortlisted")),
+    ("accepted", _l("Accepted")),
+    ("declined", _l("Declined")),
+    ("withdrawn", _l("Withdrawn")),
+])
+
+# Why a challenge owner shortlisted, accepted or declined an application; shown to the applicant.
+APPLICATION_REASONS = Vocabulary("application_reason", [
+    ("best_fit", _l("Best fit for the challenge")),
+    ("strong_team", _l("Strong team and track record")),
+    ("sound_plan", _l("Sound and credible plan")),
+    ("cost_effective", _l("Good value for the amount requested")),
+    ("out_of_scope", _l("Does not address the challenge")),
+    ("insufficient_capability", _l("Team lacks the needed capability")),
+    ("over_budget", _l("Requested amount exceeds the bounty")),
+    ("weak_plan", _l("Plan is not convincing")),
+    ("other_selected", _l("Another application was selected")),
+    ("other", _l("Other")),
+])
+
+
+class ChallengeApplication(TimestampMixin, Model):
+    """A research team's proposal to a challenge (揭榜挂帅) demand."""
+
+    __tablename__ = "challenge_applications"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", APPLICATION_STATUSES.codes), name="status"),
+        sa.CheckConstraint(
+            f"reason_code IS NULL OR {_in('reason_code', APPLICATION_REASONS.codes)}",
+            name="reason_code"),
+        sa.CheckConstraint("requested_amount IS NULL OR requested_amount >= 0",
+                           name="requested_amount"),
+        sa.CheckConstraint("status != 'declined' OR reason_code IS NOT NULL",
+                           name="declined_has_reason"),
+        # One live application per organisation and challenge; a withdrawn one may be renewed.
+        sa.UniqueConstraint("demand_id", "org_id", name="uq_challenge_applications_demand_org"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="CASCADE"),
+                                           index=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    applicant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    team: Mapped[str] = mapped_column(sa.Text)
+    plan: Mapped[str] = mapped_column(sa.Text)
+    requested_amount: Mapped[Decimal | None] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(sa.String(20), default="submitted")
+    reason_code: Mapped[str | None] = mapped_column(sa.String(40))
+    reason_note: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    demand: Mapped[Demand] = relationship()
+    org: Mapped[Organisation] = relationship(lazy="joined")
+    applicant: Mapped[User | None] = relationship()
+
+
+class Attachment(Model):
+    """An uploaded PDF or image of a listing or of a challenge application.
+
+    The file lives under ``UPLOAD_DIR`` with a random name; the original name is only shown.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        sa.CheckConstraint("(listing_id IS NULL) != (application_id IS NULL)", name="one_owner"),
+        sa.CheckConstraint("size_bytes > 0", name="size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("challenge_applications.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.listings.models import Listing
+from marketplace.listings.models import ChallengeApplication, Listing
 from marketplace.money import money_str
 from marketplace.vocab import maturity_stage
 
 
-def listing_json(listing: Listing) -> dict[str, Any]:
-    """``id``, ``ref``, ``kind``, ``title``, ``status``, ``field``, ``org_id`` and the rest."""
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def listing_json(listing: Listing, viewer: Any = None) -> dict[str, Any]:
+    """``id``, ``ref``, ``kind``, ``title``, ``status``, ``field``, ``org_id`` and the rest.
+
+    Contact details are included for signed-in ``viewer``s only.
+    """
     data: dict[str, Any] = {
         "id": listing.id,
         "ref": listing.ref,
@@ -33,7 +40,17 @@ def listing_json(listing: Listing) -> dict[str, Any]:
         "updated_at": listing.updated_at.isoformat() if listing.updated_at else None,
         "reject_reason": listing.reject_reason,
         "view_count": listing.view_count,
+        "keywords_extracted": listing.keywords_extracted,
+        "unclassified": listing.is_unclassified,
+        "submitted_at": _iso(listing.submitted_at),
+        "closed_at": _iso(listing.closed_at),
+        "attachments": [{"id": a.id, "name": a.original_name, "content_type": a.content_type,
+                         "size_bytes": a.size_bytes, "url": f"/attachments/{a.id}"}
+                        for a in listing.attachments],
     }
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        data.update(contact_name=listing.contact_name, contact_phone=listing.contact_phone,
+                    contact_email=listing.contact_email)
     if listing.kind == "achievement":
         data["summary"] = listing.body
         data["price"] = money_str(listing.price)
@@ -51,3 +68,23 @@ def listing_json(listing: Listing) -> dict[str, Any]:
                                       if listing.applications_close_on else None),
         })
     return data
+
+
+def application_json(application: ChallengeApplication) -> dict[str, Any]:
+    """A challenge application as its applicant and the challenge owner see it."""
+    return {
+        "id": application.id,
+        "demand_id": application.demand_id,
+        "org_id": application.org_id,
+        "org_name": application.org.name if application.org else None,
+        "applicant_id": application.applicant_id,
+        "summary": application.summary,
+        "team": application.team,
+        "plan": application.plan,
+        "requested_amount": money_str(application.requested_amount),
+        "status": application.status,
+        "reason_code": application.reason_code,
+        "reason_note": application.reason_note,
+        "created_at": _iso(application.created_at),
+        "decided_at": _iso(application.decided_at),
+    }

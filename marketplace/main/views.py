@@ -11,12 +11,16 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-def index():  # type: ignore[no-untyped-def]
-    return render_template("main/index.html")
+def index():
+    from marketplace.listings.queries import latest_published, published_counts
+
+    return render_template("main/index.html", counts=published_counts(),
+                           latest_achievements=latest_published("achievement", 6),
+                           latest_demands=latest_published("demand", 6))
 
 
 @bp.route("/lang/<code>", methods=["POST", "GET"])
-def switch_language(code: str):  # type: ignore[no-untyped-def]
+def switch_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
     target = request.referrer or "/"
@@ -27,6 +31,6 @@ def switch_language(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/healthz")
-def health():  # type: ignore[no-untyped-def]
+def health():
     db.session.execute(sa.text("SELECT 1"))
     return jsonify({"status": "ok"})

@@ -15,7 +15,8 @@ MESSAGES: dict[str, Any] = {
     "password_changed": _l("Your password was changed and your other sessions were signed out."),
     "listing_approved": _l("Your listing \u201c%(title)s\u201d was approved and is now public."),
     "listing_rejected": _l("Your listing \u201c%(title)s\u201d was rejected: %(reason)s"),
-    "challenge_application": _l("A new application was submitted to your challenge \u201c%(title)s\u201d."),
+    "challenge_application": _l(
+        "A new application was submitted to your challenge \u201c%(title)s\u201d."),
     "application_status": _l("Your application to \u201c%(title)s\u201d is now %(status)s."),
     "match_suggested": _l("A strong new match was found for \u201c%(title)s\u201d."),
     "interest_expressed": _l("%(org)s is interested in \u201c%(title)s\u201d."),

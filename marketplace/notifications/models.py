@@ -9,13 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.database import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
     # One outbox message delivers to a user at most once, however often it is retried.
-    __table_args__ = (sa.UniqueConstraint("outbox_id", "user_id", name="uq_notifications_delivery"),)
+    __table_args__ = (
+        sa.UniqueConstraint("outbox_id", "user_id", name="uq_notifications_delivery"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)

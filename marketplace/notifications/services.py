@@ -50,7 +50,7 @@ def _recipients(payload: dict[str, Any]) -> list[User]:
 
 
 def deliver(payload: dict[str, Any], outbox_id: int | None = None) -> int:
-    """Write one notification per recipient (idempotent per outbox message); e-mail if configured."""
+    """Write one notification per recipient (idempotent per outbox message), e-mail if set up."""
     delivered = 0
     for user in _recipients(payload):
         if outbox_id is not None:
@@ -109,7 +109,7 @@ def unread_count(user: User) -> int:
 
 
 def mark_all_read(user: User) -> int:
-    result = db.session.execute(
+    result: sa.CursorResult = db.session.execute(  # type: ignore[assignment]
         sa.update(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())

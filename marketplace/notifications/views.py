@@ -14,7 +14,7 @@ bp = Blueprint("notifications", __name__)
 
 @bp.route("/notifications")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     items, total = services.list_notifications(current_user, page=page)
     return render_template("notifications/index.html", items=items, total=total, page=page,
@@ -23,7 +23,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
-def mark_all_read():  # type: ignore[no-untyped-def]
+def mark_all_read():
     if ConfirmForm().validate_on_submit():
         services.mark_all_read(current_user)
     return redirect(url_for("notifications.index"))
@@ -31,7 +31,7 @@ def mark_all_read():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/<int:notification_id>")
 @login_required
-def open_notification(notification_id: int):  # type: ignore[no-untyped-def]
+def open_notification(notification_id: int):
     note = services.mark_read(current_user, notification_id)
     target = note.link if note.link and note.link.startswith("/") and not note.link.startswith(
         "//") else url_for("notifications.index")

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.database import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 
 
-class ListingMatch(db.Model):
+class ListingMatch(Model):
     """One ranked pair; computed by the worker when either listing is published or changed."""
 
     __tablename__ = "listing_matches"

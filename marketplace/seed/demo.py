@@ -9,7 +9,7 @@ from marketplace.accounts.passwords import hash_password
 from marketplace.database import utcnow
 from marketplace.extensions import db
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  (printed for the demo; never in production)
 
 # (name, kind, region, credit code or None, verified)
 DEMO_ORGS = [
@@ -63,7 +63,11 @@ def seed_accounts() -> dict[str, User]:
 
 def seed_demo() -> list[tuple[str, str, str]]:
     """Fill an empty database with a small, realistic demo; returns the sign-ins."""
+    from marketplace.seed.demo_listings import seed_listings
+
     users = seed_accounts()
+    orgs = {user.org.name: user.org for user in users.values()}
+    seed_listings(users, orgs)
     db.session.commit()
     from marketplace.seed.synthetic_contracts import seed_demo_statistics
 

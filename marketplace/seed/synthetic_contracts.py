@@ -16,7 +16,7 @@ import random
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -349,7 +349,7 @@ def _save_counters(counters: dict[tuple[int, str], int], dialect: str) -> None:
     from sqlalchemy.dialects import postgresql, sqlite
 
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = RegistrationCounter.__table__
+    table = cast(sa.Table, RegistrationCounter.__table__)
     for (year, region), last in counters.items():
         statement = insert(table).values(year=year, region=region, last_seq=last)
         db.session.execute(statement.on_conflict_do_update(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.contracts.models import Contract
 from marketplace.database import Money, TimestampMixin, UTCDateTime
-from marketplace.extensions import db
+from marketplace.extensions import Model
 
 SIDES = ("seller", "buyer")
 MONTHLY_DIMS = ("all", "type", "field", "seller_kind", "buyer_kind")
@@ -37,7 +37,7 @@ def _in(column: str, codes: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(code) for code in codes)})"
 
 
-class StatsCell(db.Model):
+class StatsCell(Model):
     """One rollup cell: registered contracts of one side/region/dimension value in a period.
 
     ``month`` 1–12 for monthly dimensions, 0 for the whole year (yearly dimensions). Missing
@@ -70,7 +70,7 @@ class StatsCell(db.Model):
     tech_amount: Mapped[Decimal] = mapped_column(Money())
 
 
-class StatsContractKey(db.Model):
+class StatsContractKey(Model):
     """The dimensions a contract was last counted under by the incremental update.
 
     Registered contracts are never edited, but a contract voided and registered again gets its
@@ -94,7 +94,7 @@ class StatsContractKey(db.Model):
     buyer_org_id: Mapped[int] = mapped_column(sa.Integer)
 
 
-class StatsState(db.Model):
+class StatsState(Model):
     """Single row: when the rollup last changed and when it was last rebuilt in full."""
 
     __tablename__ = "stats_state"
@@ -105,7 +105,7 @@ class StatsState(db.Model):
     full_recompute_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class StatsTarget(TimestampMixin, db.Model):
+class StatsTarget(TimestampMixin, Model):
     """An annual target for a region's 输出 (contracts registered there) or the platform ('')."""
 
     __tablename__ = "stats_targets"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,9 +35,9 @@ from marketplace.stats.models import (
 
 COUNTED_STATUS = "registered"
 _GLOBAL_LOCK = "stats:rollup"
-cells_table = StatsCell.__table__
-state_table = StatsState.__table__
-ledger_table = StatsContractKey.__table__
+cells_table = cast(sa.Table, StatsCell.__table__)
+state_table = cast(sa.Table, StatsState.__table__)
+ledger_table = cast(sa.Table, StatsContractKey.__table__)
 
 
 def _fen(column: Any) -> Any:
@@ -279,7 +279,7 @@ def _write_cell(dialect: str, cell: CellKey, measure: Measures) -> None:
                "tech_amount": yuan(measure.tech_fen)}
     statement = _insert(dialect)(cells_table).values(**key, **amounts)
     db.session.execute(statement.on_conflict_do_update(
-        index_elements=list(cells_table.primary_key.columns), set_=amounts))
+        index_elements=list(cells_table.primary_key), set_=amounts))
 
 
 def _touch_state(dialect: str, *, full: bool, connection: Connection | None = None) -> None:
@@ -401,7 +401,7 @@ def rebuild_all(progress: Callable[[int, int, str], None] | None = None, *,
         advance(1, "replacing cells")
         # Only one rebuild can hold the lock (the write lock on SQLite), so any other run
         # still marked running was killed before it could commit.
-        jobs = JobRun.__table__
+        jobs = cast(sa.Table, JobRun.__table__)
         stale = sa.update(jobs).where(jobs.c.kind == RECOMPUTE_KIND, jobs.c.state == "running")
         if job_id is not None:
             stale = stale.where(jobs.c.id != job_id)

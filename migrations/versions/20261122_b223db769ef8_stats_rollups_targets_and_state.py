@@ -4,7 +4,7 @@ Rollup cells per side and dimension, the per-contract ledger, annual targets, th
 row, and two contracts indexes for the incremental refresh (status, party region, signing date).
 
 Revision ID: b223db769ef8
-Revises: abcbdab46854
+Revises: 6e18ebf75a04
 Create Date: 2026-11-22 00:37:21.776937
 
 """
@@ -16,7 +16,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'b223db769ef8'
-down_revision = 'abcbdab46854'
+down_revision = '6e18ebf75a04'
 branch_labels = None
 depends_on = None
 

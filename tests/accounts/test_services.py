@@ -83,7 +83,8 @@ def test_registration_rejects_invalid_credit_code_and_stores_nothing(app):
         services.register_user(registration(new_org=services.NewOrganisation(
             "某大学", "university", credit_code="91110000600037341X")))
     assert "credit_code" in error.value.fields
-    assert db.session.execute(sa.select(sa.func.count()).select_from(Organisation)).scalar_one() == 0
+    count = sa.select(sa.func.count()).select_from(Organisation)
+    assert db.session.execute(count).scalar_one() == 0
 
 
 def test_authenticate_gives_one_message_for_unknown_email_and_wrong_password(app):

@@ -25,7 +25,7 @@ def sweep_outbox() -> list[str]:
 def prune_outbox(days: int = 30) -> int:
     """Delete messages processed more than ``days`` ago (failed ones stay for inspection)."""
     cutoff = utcnow() - timedelta(days=days)
-    result = db.session.execute(
+    result: sa.CursorResult = db.session.execute(  # type: ignore[assignment]
         sa.delete(OutboxMessage).where(OutboxMessage.processed_at < cutoff,
                                        OutboxMessage.last_error.is_(None))
     )
