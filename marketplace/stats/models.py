@@ -130,6 +130,10 @@ class StatsTarget(TimestampMixin, Model):
 # indexes make that a range scan of one region's year instead of a scan of the year.
 sa.Index("ix_contracts_stats_seller", Contract.status, Contract.seller_region, Contract.signed_on)
 sa.Index("ix_contracts_stats_buyer", Contract.status, Contract.buyer_region, Contract.signed_on)
+# Both counterpart cells of a contract (输出 to the buyer's region, 吸纳 from the seller's) are
+# the contracts between one pair of regions in a year.
+sa.Index("ix_contracts_stats_pair", Contract.status, Contract.seller_region, Contract.buyer_region,
+         Contract.signed_on)
 
 __all__ = ["DIMS", "MONTHLY_DIMS", "SIDES", "SIDE_DIMS", "YEARLY_DIMS", "StatsCell",
            "StatsContractKey", "StatsState", "StatsTarget"]

@@ -10,18 +10,22 @@ Everything is by signing date (``signed_on``) over registered, non-void contract
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from marketplace import vocab
 from marketplace.accounts.models import Organisation, User
 from marketplace.extensions import db
-from marketplace.stats.models import StatsCell, StatsTarget
+from marketplace.stats.models import MONTHLY_DIMS, SIDES, StatsCell, StatsTarget
 from marketplace.stats.rollup import last_computed
 
 ZERO = Decimal("0.00")
@@ -150,12 +154,6 @@ def _cells(side: str, dim: str, year: int, region: str | None) -> list[Any]:
             in_region(StatsCell.region, region)]
 
 
-def _total(side: str, year: int, region: str | None, months: int = 12) -> Totals:
-    row = db.session.execute(sa.select(*_measures()).where(
-        *_cells(side, "all", year, region), StatsCell.month <= months)).one()
-    return _totals(row)
-
-
 def _grouped(side: str, dim: str, year: int, region: str | None, by: Any,
              order_by_amount: bool = False, limit: int | None = None,
              exclude_blank: bool = False) -> list[tuple[Any, Totals]]:
@@ -177,8 +175,7 @@ def _rate(new: Decimal | int, old: Decimal | int) -> Decimal | None:
     return ((Decimal(new) - Decimal(old)) / Decimal(old)).quantize(Decimal("0.0001"))
 
 
-def _vocab_rows(pairs: list[tuple[Any, Totals]], vocabulary: vocab.Vocabulary,
-                blank: Any) -> list[Row]:
+def _vocab_rows(pairs: dict[str, Totals], vocabulary: vocab.Vocabulary, blank: Any) -> list[Row]:
     found = dict(pairs)
     rows = [Row(code, vocabulary.label(code), found.pop(code)) for code in vocabulary.codes
             if code in found]
@@ -192,23 +189,55 @@ def _region_label(code: str) -> str:
     return vocab.region_name(code) if code else str(_l("Region not recorded"))
 
 
-def _region_rows(side: str, year: int, region: str | None) -> list[Row]:
-    totals = _grouped(side, "all", year, region, StatsCell.region)
-    flows: dict[str, tuple[Totals, Totals]] = {}
-    query = sa.select(StatsCell.region, StatsCell.value, *_measures()).where(
-        *_cells(side, "counterpart", year, region)).group_by(StatsCell.region, StatsCell.value)
-    for row in db.session.execute(query):
-        within, outside = flows.get(row.region, (Totals(), Totals()))
-        amount = _totals(row, 2)
-        if row.region and row.value[:2] == row.region[:2]:
-            within = within + amount
-        else:
-            outside = outside + amount
-        flows[row.region] = (within, outside)
-    rows = [Row(code, _region_label(code), total, *flows.get(code, (Totals(), Totals())))
-            for code, total in totals]
-    rows.sort(key=lambda row: row.totals.contract_amount, reverse=True)
-    return rows
+def _add(table: dict[Any, Totals], key: Any, totals: Totals) -> None:
+    table[key] = table.get(key, Totals()) + totals
+
+
+def _monthly(year: int, region: str | None) -> dict[tuple[int, str, int, str], Totals]:
+    """Every monthly 输出 cell of the year and the year before, summed over the scope's
+    regions: one query for the headline, the months and the breakdowns."""
+    query = (sa.select(StatsCell.year, StatsCell.dim, StatsCell.month, StatsCell.value,
+                       *_measures())
+             .where(StatsCell.side == "seller", StatsCell.dim.in_(MONTHLY_DIMS),
+                    StatsCell.year.in_((year - 1, year)), in_region(StatsCell.region, region))
+             .group_by(StatsCell.year, StatsCell.dim, StatsCell.month, StatsCell.value))
+    return {(row.year, row.dim, row.month, row.value): _totals(row, 4)
+            for row in db.session.execute(query)}
+
+
+def _region_rows(year: int, region: str | None) -> tuple[list[Row], list[Row], Totals]:
+    """输出 and 吸纳 per region with the counterpart inside/outside the same province, and the
+    contracts with both parties in the scope (two queries)."""
+    totals: dict[tuple[str, str], Totals] = {}
+    for row in db.session.execute(
+            sa.select(StatsCell.side, StatsCell.region, *_measures())
+            # side is the first key column: naming both sides lets the primary key serve.
+            .where(StatsCell.side.in_(SIDES), StatsCell.dim == "all", StatsCell.year == year,
+                   in_region(StatsCell.region, region))
+            .group_by(StatsCell.side, StatsCell.region)):
+        totals[(row.side, row.region)] = _totals(row, 2)
+    within: dict[tuple[str, str], Totals] = {}
+    outside: dict[tuple[str, str], Totals] = {}
+    both = Totals()
+    prefix = region_prefix(region)
+    for row in db.session.execute(
+            sa.select(StatsCell.side, StatsCell.region, StatsCell.value, *_measures())
+            .where(StatsCell.side.in_(SIDES), StatsCell.dim == "counterpart",
+                   StatsCell.year == year, in_region(StatsCell.region, region))
+            .group_by(StatsCell.side, StatsCell.region, StatsCell.value)):
+        amount = _totals(row, 3)
+        same_province = bool(row.region) and row.value[:2] == row.region[:2]
+        _add(within if same_province else outside, (row.side, row.region), amount)
+        if row.side == "seller" and (prefix is None or row.value.startswith(prefix)):
+            both = both + amount
+    tables: dict[str, list[Row]] = {"seller": [], "buyer": []}
+    for (side, code), total in totals.items():
+        tables[side].append(Row(code, _region_label(code), total,
+                                within.get((side, code), Totals()),
+                                outside.get((side, code), Totals())))
+    for rows in tables.values():
+        rows.sort(key=lambda row: row.totals.contract_amount, reverse=True)
+    return tables["seller"], tables["buyer"], both
 
 
 def pace_fraction(year: int, today: date) -> Decimal:
@@ -281,49 +310,85 @@ def _top_institutions(year: int, region: str | None) -> list[Row]:
 # -- the summary --------------------------------------------------------------------------------
 
 def build_summary(year: int, region: str | None, today: date | None = None) -> Summary:
-    """Every figure of the dashboard for one year and region (``None`` = the whole platform)."""
+    """Every figure of the dashboard for one year and region (``None`` = the whole platform).
+
+    The rollup part is cached per rollup version (``stats_state.computed_at``), date and
+    language, so repeated views cost two small queries until a contract changes the figures.
+    """
     today = today or date.today()
-    output = _total("seller", year, region)
-    intake = _total("buyer", year, region)
-    if region:
-        row = db.session.execute(sa.select(*_measures()).where(
-            *_cells("seller", "counterpart", year, region),
-            in_region(StatsCell.value, region))).one()
-        both = _totals(row)
-    else:
-        both = output
+    computed_at, full_at = last_computed()
+    key = (str(db.engine.url), year, region or None, today, computed_at, str(get_locale()))
+    summary = _CACHE.get(key) if current_app.config.get("STATS_SUMMARY_CACHE", True) else None
+    if summary is None:
+        summary = _compute_summary(year, region or None, today)
+        summary.computed_at, summary.full_recompute_at = computed_at, full_at
+        _CACHE.put(key, summary)
+    # Targets change without touching the rollup, so progress is always computed afresh.
+    return replace(summary, target=target_progress(find_target(year, region), summary.output,
+                                                   today))
+
+
+def _compute_summary(year: int, region: str | None, today: date) -> Summary:
+    cells = _monthly(year, region)
     months = today.month if year == today.year else 12
-    current = _total("seller", year, region, months) if months < 12 else output
-    previous = _total("seller", year - 1, region, months)
+
+    def pick(y: int, dim: str, upto: int = 12) -> dict[str, Totals]:
+        found: dict[str, Totals] = {}
+        for (cell_year, cell_dim, month, value), totals in cells.items():
+            if cell_year == y and cell_dim == dim and month <= upto:
+                _add(found, value, totals)
+        return found
+
+    output = pick(year, "all").get("", Totals())
+    current = pick(year, "all", months).get("", Totals())
+    previous = pick(year - 1, "all", months).get("", Totals())
     change = Change(months, previous, _rate(current.contracts, previous.contracts),
                     _rate(current.contract_amount, previous.contract_amount),
                     _rate(current.tech_amount, previous.tech_amount))
-    by_month_pairs = dict(_grouped("seller", "all", year, region, StatsCell.month))
-    by_month = [Row(str(month), f"{year}-{month:02d}", by_month_pairs.get(month, Totals()))
-                for month in range(1, 13)]
+    by_month = [Row(str(month), f"{year}-{month:02d}",
+                    cells.get((year, "all", month, ""), Totals())) for month in range(1, 13)]
+    by_seller_region, by_buyer_region, both = _region_rows(year, region)
+    intake = sum((row.totals for row in by_buyer_region), Totals())
     unclassified = _l("Unclassified")
-    computed_at, full_at = last_computed()
     return Summary(
-        year=year, region=region or None,
+        year=year, region=region,
         region_label=vocab.region_name(region) if region else str(_l("Whole platform")),
-        output=output, intake=intake, both_local=both, change=change, by_month=by_month,
-        by_type=_vocab_rows(_grouped("seller", "type", year, region, StatsCell.value),
-                            vocab.CONTRACT_TYPES, unclassified),
-        by_field=_vocab_rows(_grouped("seller", "field", year, region, StatsCell.value),
-                             vocab.FIELDS, unclassified),
-        by_seller_kind=_vocab_rows(
-            _grouped("seller", "seller_kind", year, region, StatsCell.value), vocab.ORG_KINDS,
-            unclassified),
-        by_buyer_kind=_vocab_rows(
-            _grouped("seller", "buyer_kind", year, region, StatsCell.value), vocab.ORG_KINDS,
-            unclassified),
-        by_seller_region=_region_rows("seller", year, region),
-        by_buyer_region=_region_rows("buyer", year, region),
+        output=output, intake=intake, both_local=both if region else output, change=change,
+        by_month=by_month,
+        by_type=_vocab_rows(pick(year, "type"), vocab.CONTRACT_TYPES, unclassified),
+        by_field=_vocab_rows(pick(year, "field"), vocab.FIELDS, unclassified),
+        by_seller_kind=_vocab_rows(pick(year, "seller_kind"), vocab.ORG_KINDS, unclassified),
+        by_buyer_kind=_vocab_rows(pick(year, "buyer_kind"), vocab.ORG_KINDS, unclassified),
+        by_seller_region=by_seller_region, by_buyer_region=by_buyer_region,
         top_brokers=_top_brokers(year, region),
         top_institutions=_top_institutions(year, region),
-        target=target_progress(find_target(year, region), output, today),
-        computed_at=computed_at, full_recompute_at=full_at,
     )
+
+
+class _SummaryCache:
+    """A small per-process LRU of computed summaries (keys include the rollup version)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[Any, ...], Summary] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Summary | None:
+        with self.lock:
+            summary = self.items.get(key)
+            if summary is not None:
+                self.items.move_to_end(key)
+            return summary
+
+    def put(self, key: tuple[Any, ...], summary: Summary) -> None:
+        with self.lock:
+            self.items[key] = summary
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_CACHE = _SummaryCache()
 
 
 def available_years(today: date | None = None) -> list[int]:
