@@ -16,6 +16,7 @@ from marketplace.stats.queries import Row, Summary, Totals
 
 MONEY_FORMAT = "#,##0.00"
 RATE_FORMAT = "0.00%"
+FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
@@ -27,6 +28,11 @@ def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Seq
     for row in rows:
         # openpyxl writes a Decimal as the exact number (no float round trip).
         sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            # Organisation and broker names come from users: text that looks like a formula
+            # ("=HYPERLINK(…)") is stored as text so a spreadsheet never evaluates it.
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+                cell.data_type = "s"
     for column in money_columns:
         for cell in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
             cell[0].number_format = MONEY_FORMAT

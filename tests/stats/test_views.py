@@ -9,6 +9,7 @@ from datetime import date
 from openpyxl import load_workbook
 
 from marketplace.stats import services
+from tests.factories import OrganisationFactory
 from tests.stats.helpers import register_contract
 
 TODAY = date.today()
@@ -104,3 +105,16 @@ def test_jobs_page_lists_runs_and_queues_a_recompute(client, users, login_as):
     assert response.status_code == 302
     html = client.get("/admin/stats/jobs").get_data(as_text=True)
     assert "queued" in html
+
+
+def test_export_never_turns_names_into_formulas(client, users, login_as):
+    seller = OrganisationFactory(name='=HYPERLINK("http://evil.example","x")', kind="university",
+                                 region="330100")
+    register_contract(seller=seller)
+    services.drain_updates()
+    login_as(users["admin"])
+    book = load_workbook(io.BytesIO(client.get("/admin/stats/export.xlsx").data))
+    sheet = book["Top institutions"]
+    cell = sheet.cell(row=2, column=1)
+    assert cell.value == '=HYPERLINK("http://evil.example","x")'
+    assert cell.data_type == "s"
