@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -76,10 +77,11 @@ def _region_chart(summary: Summary) -> dict[str, Any]:
 def dashboard() -> ResponseReturnValue:
     summary = services.get_summary(current_user, request.args.get("year"),
                                    request.args.get("region"))
+    # "January–November": the months the year-on-year change compares.
+    through = format_date(date(summary.year, summary.change.months, 1), "MMMM")
     return render_template(
         "stats/dashboard.html", summary=summary, chart=_chart_data(summary),
-        years=available_years(), region_choices=vocab.region_choices(),
-        today=date.today())
+        years=available_years(), region_choices=vocab.region_choices(), through=through)
 
 
 @bp.route("/admin/stats/export.xlsx")
