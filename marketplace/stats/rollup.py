@@ -393,6 +393,30 @@ def rebuild_sql(dialect: str) -> str:
     return f"INSERT INTO stats_new ({_CELL_COLUMNS})\nWITH {stages}\n{derived}"
 
 
+def _clear_cells(connection: Connection, dialect: str) -> None:
+    """Empty the cells table inside the rebuild transaction.
+
+    On PostgreSQL TRUNCATE gives the new rows a fresh table and index (deleted rows stay in the
+    unique index until vacuum, and checking each insert against them makes it 2.5× dearer); its
+    exclusive lock makes dashboard reads wait only for the final copy. A long reader (a running
+    ``stats check``) would make it wait, and every new reader behind it, so after a short wait
+    it falls back to DELETE, which readers never wait for.
+    """
+    if dialect != "postgresql":
+        connection.exec_driver_sql("DELETE FROM stats_cells")
+        return
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+        connection.exec_driver_sql("TRUNCATE stats_cells")
+    except sa.exc.OperationalError:
+        savepoint.rollback()
+        connection.exec_driver_sql("DELETE FROM stats_cells")
+    else:
+        savepoint.commit()
+    connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+
+
 def rebuild_all(progress: Callable[[int, int, str], None] | None = None, *,
                 job_id: int | None = None, pause: float = 0.0) -> int:
     """Rebuild every cell in ONE transaction (INSERT … SELECT … GROUP BY, then swap in).
@@ -434,11 +458,7 @@ def rebuild_all(progress: Callable[[int, int, str], None] | None = None, *,
         connection.execute(stale.values(state="failed", finished_at=utcnow(),
                                         error="interrupted: the worker stopped before it "
                                               "finished; a later run rebuilt the figures"))
-        # TRUNCATE gives the new rows a fresh table and index (deleted rows would stay in the
-        # unique index until vacuum, and checking each insert against them doubles its cost).
-        # Its exclusive lock makes dashboard reads wait only for this final copy.
-        connection.exec_driver_sql("TRUNCATE stats_cells" if dialect == "postgresql"
-                                   else "DELETE FROM stats_cells")
+        _clear_cells(connection, dialect)
         connection.exec_driver_sql(
             f"INSERT INTO stats_cells ({_CELL_COLUMNS}) SELECT {_CELL_COLUMNS} "  # noqa: S608
             "FROM stats_new")

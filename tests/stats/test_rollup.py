@@ -157,3 +157,14 @@ def test_region_scope_output_intake_and_once_only(app):
     city = build_summary(TODAY.year, "330300")
     assert city.output.contracts == 0 and city.intake.contracts == 2
     assert build_summary(TODAY.year, None).output.contracts == 3
+
+
+def test_rebuild_does_not_wait_for_a_reader_holding_the_cells(app):
+    register_contract(amount="42.00", tech="40.00")
+    services.drain_updates()
+    before = rollup.actual_cells()  # this session now holds a read transaction on the cells
+    assert db.session().in_transaction()
+    rollup.rebuild_all()  # PostgreSQL: TRUNCATE would wait for the reader; DELETE does not
+    db.session.rollback()
+    assert rollup.actual_cells() == before
+    assert rollup.check_rollup() == []
