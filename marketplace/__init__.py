@@ -107,10 +107,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.api import init_api
+    from marketplace.contracts.views import bp as contracts_bp
+    from marketplace.deals.views import bp as deals_bp
     from marketplace.listings.admin_views import bp as listings_admin_bp
     from marketplace.listings.views import bp as listings_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.search.views import bp as search_bp
     from marketplace.stats.views import bp as stats_bp
 
     app.register_blueprint(main_bp)
@@ -118,6 +121,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(listings_bp)
     app.register_blueprint(listings_admin_bp)
+    app.register_blueprint(deals_bp)
+    app.register_blueprint(contracts_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(stats_bp)
     init_api(app)
 
@@ -138,6 +144,9 @@ def register_template_helpers(app: Flask) -> None:
     from marketplace.templating import init_templating
 
     init_templating(app)
+    from marketplace.search.views import init_search_templating
+
+    init_search_templating(app)
 
     @app.before_request
     def remember_language_switch() -> None:

@@ -24,8 +24,44 @@ from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
-SERVER_DATABASE_URL = os.environ.get("DATABASE_URL")
-SERVER_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"… under pytest -n
+
+
+def _per_worker_servers() -> tuple[str | None, str | None]:
+    """Give each xdist worker its own PostgreSQL database and Redis database number.
+
+    Tests truncate tables, purge queues and reset rate-limit counters; on shared servers two
+    workers would do that to each other.
+    """
+    database = os.environ.get("DATABASE_URL")
+    broker = os.environ.get("CELERY_BROKER_URL")
+    if not XDIST_WORKER:
+        return database, broker
+    number = int(XDIST_WORKER.removeprefix("gw") or 0)
+    if database and database.startswith(("postgresql", "postgres")):
+        base, _, name = database.rpartition("/")
+        worker_name = f"{name}_{XDIST_WORKER}"
+        from config import normalise_database_url
+
+        admin = sa.create_engine(normalise_database_url(database), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": worker_name}).first()
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{worker_name}"'))
+        admin.dispose()
+        database = f"{base}/{worker_name}"
+    if broker and broker.startswith(("redis://", "rediss://")):
+        base, _, _index = broker.rpartition("/")
+        broker = f"{base}/{number + 1}"
+    return database, broker
+
+
+SERVER_DATABASE_URL, SERVER_BROKER_URL = _per_worker_servers()
+for _name, _value in (("DATABASE_URL", SERVER_DATABASE_URL),
+                      ("CELERY_BROKER_URL", SERVER_BROKER_URL)):
+    if _value:
+        os.environ[_name] = _value
 
 os.environ["MARKETPLACE_ENV"] = "testing"
 

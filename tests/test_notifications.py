@@ -61,3 +61,34 @@ def test_notification_is_delivered_by_a_real_worker(worker_app, start_worker):
     login(client, member)
     page = client.get("/notifications").get_data(as_text=True)
     assert "待验证研究院" in page
+
+
+def test_email_is_sent_when_smtp_is_configured(make_app, monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            self.host = host
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, message):
+            sent.append(message)
+
+    monkeypatch.setattr("marketplace.notifications.services.smtplib.SMTP", FakeSMTP)
+    app = make_app(MAIL_SERVER="smtp.example.cn")
+    with app.app_context():
+        admin = UserFactory(role="admin")
+        org = OrganisationFactory(verified=False, name="邮件测试公司")
+        member = UserFactory(org=org, locale="zh_CN")
+        services.verify_organisation(admin, org.id)
+        drain("notify", lambda payload, message_id: deliver(payload, outbox_id=message_id))
+        note = db.session.execute(sa.select(Notification)).scalar_one()
+        assert note.emailed_at is not None
+        member_email = member.email
+    assert [m["To"] for m in sent] == [member_email]
+    assert "邮件测试公司" in sent[0].get_content()

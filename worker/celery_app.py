@@ -10,6 +10,8 @@ celery.conf.update(
         "worker.tasks.outbox",
         "worker.tasks.notifications",
         "worker.tasks.imports",
+        "worker.tasks.search",
+        "worker.tasks.matching",
         "worker.tasks.stats",
     ],
     beat_schedule=BEAT_SCHEDULE,

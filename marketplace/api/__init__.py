@@ -15,7 +15,7 @@ class MarketplaceApi(Api):
 
 
 def init_api(app: Flask) -> Api:
-    from marketplace.api import auth, jobs, listings, stats
+    from marketplace.api import auth, contracts, deals, jobs, listings, search, stats
     from marketplace.extensions import csrf
 
     app.config.setdefault("API_TITLE", "Technology-transfer marketplace API")
@@ -28,7 +28,8 @@ def init_api(app: Flask) -> Api:
             "bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}, {}],
     })
-    for blueprint in (auth.blp, jobs.blp, listings.blp, stats.blp):
+    for blueprint in (auth.blp, jobs.blp, listings.blp, search.blp, deals.blp,
+                      contracts.blp, stats.blp):
         # Bearer tokens cannot be sent cross-site by a browser, so CSRF tokens are not needed.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.database import Money, TimestampMixin, UTCDateTime, utcnow
@@ -116,3 +116,59 @@ class RegistrationCounter(Model):
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     region: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
     last_seq: Mapped[int] = mapped_column(default=0)
+
+
+# -- immutability guards -------------------------------------------------------------------
+# The services never try these writes; the guards stop a future code path (or a shell session)
+# from silently rewriting registered contracts or the audit trail. The database has matching
+# triggers (see the contract_history_append_only migration).
+
+FROZEN_STATUSES = ("registered", "void")
+# What voiding a registered contract may change; everything else is frozen at registration.
+_VOID_COLUMNS = {"status", "void_reason", "voided_at", "updated_at"}
+
+
+class FrozenRecordError(RuntimeError):
+    """A write that would alter a registered contract or an audit record."""
+
+
+def _committed_status(contract: Contract) -> str | None:
+    history = sa.inspect(contract).attrs.status.history
+    if history.deleted:
+        return history.deleted[0]
+    return contract.status if not history.added else None
+
+
+def _frozen(contract: Contract | None) -> bool:
+    return contract is not None and contract.id is not None and \
+        _committed_status(contract) in FROZEN_STATUSES
+
+
+def _changed_columns(obj: Any) -> set[str]:
+    state = sa.inspect(obj)
+    columns = state.mapper.column_attrs
+    return {attr.key for attr in state.attrs if attr.key in columns and attr.history.has_changes()}
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _guard_frozen_records(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in session.dirty:
+        if not session.is_modified(obj):
+            continue
+        if isinstance(obj, ContractHistory):
+            raise FrozenRecordError("contract history is append-only")
+        if isinstance(obj, Contract) and _frozen(obj) and (
+                obj.status != "void" or not _changed_columns(obj) <= _VOID_COLUMNS):
+            raise FrozenRecordError(f"registered contract {obj.id} cannot be changed")
+        if isinstance(obj, ContractLineItem) and _frozen(obj.contract):
+            raise FrozenRecordError("line items of a registered contract cannot be changed")
+    for obj in session.deleted:
+        if isinstance(obj, ContractHistory):
+            raise FrozenRecordError("contract history is append-only")
+        if isinstance(obj, Contract) and _frozen(obj):
+            raise FrozenRecordError(f"registered contract {obj.id} cannot be deleted")
+        if isinstance(obj, ContractLineItem) and _frozen(obj.contract):
+            raise FrozenRecordError("line items of a registered contract cannot be changed")
+    for obj in session.new:
+        if isinstance(obj, ContractLineItem) and _frozen(obj.contract):
+            raise FrozenRecordError("line items of a registered contract cannot be changed")

@@ -63,12 +63,14 @@ def seed_accounts() -> dict[str, User]:
 
 def seed_demo() -> list[tuple[str, str, str]]:
     """Fill an empty database with a small, realistic demo; returns the sign-ins."""
+    from marketplace.deals.demo import seed_brokerage
     from marketplace.seed.demo_listings import seed_listings
 
     users = seed_accounts()
     orgs = {user.org.name: user.org for user in users.values()}
     seed_listings(users, orgs)
     db.session.commit()
+    seed_brokerage()
     from marketplace.seed.synthetic_contracts import seed_demo_statistics
 
     seed_demo_statistics(users["admin@demo.cn"])

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.passwords import hash_password
 from marketplace.contracts.models import RegistrationCounter
+from marketplace.contracts.services import LOCAL_TZ, registration_number
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 
@@ -306,7 +307,8 @@ def _contract_row(rng: random.Random, orgs: dict[str, list[tuple[int, str]]],
     registered = datetime.combine(signed + timedelta(days=rng.randint(3, 40)),
                                   time(rng.randint(8, 17), rng.randint(0, 59)), tzinfo=UTC)
     registered = min(registered, now)
-    key = (registered.year, seller_region)
+    # Numbered like the registry does: registration year (local time), seller region, sequence.
+    key = (registered.astimezone(LOCAL_TZ).year, seller_region)
     counters[key] = counters.get(key, 0) + 1
     void = rng.random() < 0.015
     topic = rng.choice(TOPICS[field])
@@ -319,7 +321,7 @@ def _contract_row(rng: random.Random, orgs: dict[str, list[tuple[int, str]]],
         "term_end": signed + timedelta(days=rng.randint(90, 1095)),
         "contract_amount": amount, "tech_amount": tech,
         "status": "void" if void else "registered",
-        "registration_no": f"{registered.year}{seller_region}{counters[key]:06d}",
+        "registration_no": registration_number(key[0], seller_region, counters[key]),
         "registered_at": registered,
         "void_reason": "合同双方协议解除" if void else None,
         "voided_at": min(registered + timedelta(days=30), now) if void else None,

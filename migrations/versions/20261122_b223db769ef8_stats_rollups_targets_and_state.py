@@ -5,7 +5,7 @@ row, and three contracts indexes for the incremental refresh (status, party regi
 date).
 
 Revision ID: b223db769ef8
-Revises: 6e18ebf75a04
+Revises: 731eed2e9ed8
 Create Date: 2026-11-22 00:37:21.776937
 
 """
@@ -17,7 +17,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'b223db769ef8'
-down_revision = '6e18ebf75a04'
+down_revision = '731eed2e9ed8'
 branch_labels = None
 depends_on = None
 

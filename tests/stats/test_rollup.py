@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from marketplace.extensions import db
+from marketplace.outbox import enqueue
 from marketplace.stats import rollup, services
 from marketplace.stats.models import StatsCell, StatsContractKey
 from marketplace.stats.queries import build_summary
@@ -120,19 +121,27 @@ def test_check_names_a_cell_altered_in_sql(app):
     assert "1000.01" in text and "1000.00" in text
 
 
-def test_re_registration_under_new_regions_leaves_no_stale_cells(app):
+def test_cells_a_contract_was_counted_in_before_are_refreshed_too(app):
+    # Registered contracts are frozen, but if a database administrator ever corrected one's
+    # regions, the cells it was counted in before must not keep it: the ledger remembers them.
     contract = register_contract()
     services.drain_updates()
-    # Voided, then registered again after the seller moved: both messages are processed
-    # only after the second registration, so the old key is known only from the ledger.
-    void_contract(contract)
-    contract.status = "registered"
-    contract.seller_region = "110000"
+    db.session.execute(sa.text(
+        "INSERT INTO stats_cells (side, dim, year, region, month, value, contracts, "
+        "contract_amount, tech_amount) SELECT side, dim, year, '110000', month, value, "
+        "contracts, contract_amount, tech_amount FROM stats_cells WHERE side = 'seller'"))
+    db.session.execute(sa.update(StatsContractKey).where(
+        StatsContractKey.contract_id == contract.id).values(seller_region="110000"))
+    db.session.commit()
+    assert build_summary(TODAY.year, "110000").output.contracts == 1
+    assert rollup.check_rollup()
+
+    enqueue("stats", {"contract_id": contract.id})
     db.session.commit()
     services.drain_updates()
     assert rollup.check_rollup() == []
-    assert build_summary(TODAY.year, "330000").output.contracts == 0
-    assert build_summary(TODAY.year, "110000").output.contracts == 1
+    assert build_summary(TODAY.year, "110000").output.contracts == 0
+    assert build_summary(TODAY.year, "330000").output.contracts == 1
 
 
 def test_region_scope_output_intake_and_once_only(app):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import Organisation
 from marketplace.contracts.models import Contract, RegistrationCounter
+from marketplace.contracts.services import LOCAL_TZ, registration_number
 from marketplace.extensions import db
 from marketplace.seed.synthetic_contracts import generate_contracts
 from marketplace.stats import rollup
@@ -43,13 +44,17 @@ def test_synthetic_contracts_look_like_a_technology_market(app):
     assert any(row.broker_id for row in rows) and any(not row.broker_id for row in rows)
     numbers = [row.registration_no for row in rows]
     assert len(set(numbers)) == len(numbers)
-    assert all(number[:4] == str(row.registered_at.year) and number[4:10] == row.seller_region
-               for number, row in zip(numbers, rows, strict=True))
+    years = [row.registered_at.astimezone(LOCAL_TZ).year for row in rows]
+    assert all(number == registration_number(year, row.seller_region, int(number[10:]))
+               for number, year, row in zip(numbers, years, rows, strict=True))
+    # The registry continues after the synthetic numbers: its counters were advanced.
     counters = {(c.year, c.region): c.last_seq for c in
                 db.session.execute(sa.select(RegistrationCounter)).scalars()}
-    assert max(int(n[10:]) for n in numbers if n.startswith(f"{rows[0].registered_at.year}"
-                                                              f"{rows[0].seller_region}")) \
-        == counters[(rows[0].registered_at.year, rows[0].seller_region)]
+    used: dict[tuple[int, str], int] = {}
+    for number, year, row in zip(numbers, years, rows, strict=True):
+        key = (year, row.seller_region)
+        used[key] = max(used.get(key, 0), int(number[10:]))
+    assert used == counters
     kinds = set(db.session.execute(sa.select(Organisation.kind)).scalars())
     assert kinds == {"enterprise", "university", "institute", "agency", "government"}
     # The statistics were rebuilt: they agree with the new contracts.

@@ -1,0 +1,239 @@
+"""Contract pages: list, record/edit form with line items, detail with history, transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from marketplace.accounts.forms import ConfirmForm
+from marketplace.accounts.permissions import require_role
+from marketplace.contracts import queries, services
+from marketplace.contracts.forms import ContractForm, ReasonForm
+from marketplace.contracts.models import Contract
+from marketplace.contracts.vocab import PLAN_CATEGORIES
+from marketplace.deals.models import Deal
+from marketplace.deals.queries import get_deal_for
+from marketplace.errors import DomainError, ValidationError
+from marketplace.extensions import db
+from marketplace.formtools import apply_errors
+from marketplace.vocab import CONTRACT_STATUSES
+
+bp = Blueprint("contracts", __name__)
+PER_PAGE = 20
+
+
+@bp.route("/contracts")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    status = request.args.get("status") or None
+    if status not in CONTRACT_STATUSES:
+        status = None
+    year = request.args.get("year", type=int)
+    q = (request.args.get("q") or "").strip()[:100] or None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = queries.visible_contracts(current_user, status=status, year=year, q=q)
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    contracts = db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).scalars()
+    return render_template("contracts/list.html", contracts=list(contracts), total=total,
+                           page=page, per_page=PER_PAGE, status=status, year=year, q=q or "")
+
+
+def _form(**kwargs: Any) -> ContractForm:
+    return ContractForm(org_choices=queries.organisation_choices(),
+                        broker_choices=queries.broker_choices(), **kwargs)
+
+
+def _form_data(form: ContractForm) -> services.ContractData:
+    items = tuple(
+        services.LineItemData(entry.form.description.data or "", entry.form.amount.amount,
+                              bool(entry.form.non_technical.data))
+        for entry in form.line_items if not entry.form.is_empty())
+    deal_id = form.deal_id.data
+    return services.ContractData(
+        title=form.title.data or "", type=form.type.data or "", subtype=form.subtype.data or None,
+        seller_org_id=form.seller_org_id.data or None, buyer_org_id=form.buyer_org_id.data or None,
+        broker_id=(form.broker_id.data or None) if current_user.role == "admin" else None,
+        deal_id=int(deal_id) if deal_id and str(deal_id).isdigit() else None,
+        field=form.field.data or None, plan_category=form.plan_category.data or None,
+        signed_on=form.signed_on.data, term_end=form.term_end.data,
+        contract_amount=form.contract_amount.amount, tech_amount=form.tech_amount.amount,
+        line_items=items)
+
+
+def _line_item_aliases(form: ContractForm) -> dict[str, str]:
+    """Map the service's ``line_items.N.field`` to the Nth non-empty row of the form."""
+    aliases: dict[str, str] = {}
+    filled = [entry for entry in form.line_items if not entry.form.is_empty()]
+    for index, entry in enumerate(filled):
+        for name in ("description", "amount"):
+            aliases[f"line_items.{index}.{name}"] = f"{entry.name}-{name}"
+    return aliases
+
+
+def _apply_service_errors(form: ContractForm, error: DomainError) -> None:
+    aliases = _line_item_aliases(form)
+    fields: dict[str, str] = {}
+    for name, message in error.fields.items():
+        if name in aliases:
+            row_name, _sep, column = aliases[name].rpartition("-")
+            for entry in form.line_items:
+                if entry.name == row_name:
+                    getattr(entry.form, column).errors.append(message)
+        else:
+            fields[name] = message
+    if fields or not error.fields:
+        apply_errors(form, DomainError(error.message, fields=fields))
+
+
+@bp.route("/contracts/new", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    require_role(current_user, "broker", "admin")
+    form = _form()
+    deal: Deal | None = None
+    deal_id = request.args.get("deal", type=int)
+    if request.method == "GET" and deal_id:
+        deal = get_deal_for(current_user, deal_id)
+        form.deal_id.data = str(deal.id)
+        form.title.data = deal.achievement.title
+        form.seller_org_id.data = deal.seller_org_id
+        form.buyer_org_id.data = deal.buyer_org_id or 0
+        form.field.data = deal.achievement.field or (deal.demand.field if deal.demand else "")
+    if form.validate_on_submit():
+        try:
+            contract = services.create_contract(current_user, _form_data(form))
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            flash(_("Contract saved as a draft. Submit it for registration when it is complete."),
+                  "success")
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("contracts/form.html", form=form, contract=None, deal=deal), status
+
+
+@bp.route("/contracts/<int:contract_id>")
+@login_required
+def detail(contract_id: int):  # type: ignore[no-untyped-def]
+    contract = queries.get_contract_for(current_user, contract_id)
+    history = queries.history_for(current_user, contract.id) \
+        if queries.can_see_history(current_user, contract) else None
+    ids_orgs: set[int] = set()
+    ids_users: set[int] = set()
+    for row in history or []:
+        if row.field in ("seller_org_id", "buyer_org_id"):
+            ids_orgs.update(v for v in (row.before, row.after) if isinstance(v, int))
+        if row.field == "broker_id":
+            ids_users.update(v for v in (row.before, row.after) if isinstance(v, int))
+    return render_template(
+        "contracts/detail.html", contract=contract, history=history,
+        can_change=queries.can_change(current_user, contract),
+        org_names=queries.organisation_names(ids_orgs), user_names=queries.user_names(ids_users),
+        confirm_form=ConfirmForm(), reason_form=ReasonForm(),
+        plan_label=lambda code: PLAN_CATEGORIES.label(code, "—"))
+
+
+@bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(contract_id: int):  # type: ignore[no-untyped-def]
+    contract = queries.get_contract_for(current_user, contract_id)
+    if not queries.can_change(current_user, contract):
+        abort(403)
+    if contract.status not in services.EDITABLE_STATUSES:
+        if request.method == "POST":
+            # Refuse through the service so the rule and its message live in one place.
+            services.update_contract(current_user, contract.id,
+                                     services.contract_data(contract))
+        flash(_("A registered or submitted contract cannot be edited."), "warning")
+        return redirect(url_for("contracts.detail", contract_id=contract.id))
+    form = _form(obj=None)
+    if request.method == "GET":
+        _fill(form, contract)
+    elif form.validate_on_submit():
+        try:
+            services.update_contract(current_user, contract.id, _form_data(form))
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            flash(_("Contract saved."), "success")
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("contracts/form.html", form=form, contract=contract, deal=None), status
+
+
+def _fill(form: ContractForm, contract: Contract) -> None:
+    form.deal_id.data = str(contract.deal_id or "")
+    for name in ("title", "type", "field", "signed_on", "term_end"):
+        getattr(form, name).data = getattr(contract, name)
+    form.subtype.data = contract.subtype or ""
+    form.plan_category.data = contract.plan_category or ""
+    form.seller_org_id.data = contract.seller_org_id
+    form.buyer_org_id.data = contract.buyer_org_id
+    form.broker_id.data = contract.broker_id or 0
+    form.contract_amount.data = f"{contract.contract_amount:f}"
+    form.tech_amount.data = "" if contract.line_items else f"{contract.tech_amount:f}"
+    for index, item in enumerate(contract.line_items):
+        if index >= len(form.line_items):
+            form.line_items.append_entry()
+        row = form.line_items[index].form
+        row.description.data = item.description
+        row.amount.data = f"{item.amount:f}"
+        row.non_technical.data = item.non_technical
+
+
+def _transition(contract_id: int, action: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+    try:
+        getattr(services, f"{action}_contract")(current_user, contract_id, **kwargs)
+    except ValidationError as error:
+        for message in (error.fields or {"_": error.message}).values():
+            flash(message, "danger")
+    else:
+        messages = {
+            "submit": _("Submitted for registration."),
+            "register": _("Contract registered."),
+            "reject": _("Contract sent back to the broker."),
+            "void": _("Contract voided."),
+        }
+        flash(messages[action], "success")
+    return redirect(url_for("contracts.detail", contract_id=contract_id))
+
+
+@bp.route("/contracts/<int:contract_id>/submit", methods=["POST"])
+@login_required
+def submit(contract_id: int):  # type: ignore[no-untyped-def]
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _transition(contract_id, "submit")
+
+
+@bp.route("/contracts/<int:contract_id>/register", methods=["POST"])
+@login_required
+def register(contract_id: int):  # type: ignore[no-untyped-def]
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _transition(contract_id, "register")
+
+
+@bp.route("/contracts/<int:contract_id>/reject", methods=["POST"])
+@login_required
+def reject(contract_id: int):  # type: ignore[no-untyped-def]
+    form = ReasonForm()
+    form.validate_on_submit()
+    if form.errors.get("csrf_token"):
+        abort(400)
+    return _transition(contract_id, "reject", reason=form.reason.data or "")
+
+
+@bp.route("/contracts/<int:contract_id>/void", methods=["POST"])
+@login_required
+def void(contract_id: int):  # type: ignore[no-untyped-def]
+    form = ReasonForm()
+    form.validate_on_submit()
+    if form.errors.get("csrf_token"):
+        abort(400)
+    return _transition(contract_id, "void", reason=form.reason.data or "")

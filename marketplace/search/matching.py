@@ -1,0 +1,258 @@
+"""Demand ↔ achievement matching: ranked counterparts with a score in [0, 1] and reasons.
+
+Computed ahead by the worker (one listing's matches take a few hundred ms on a large index) and
+stored as ListingMatch rows, which pages and the API read. The query is the listing's 8–12 key
+terms (its own keywords plus TF-IDF terms, expanded with a curated thesaurus) as alternatives over
+title / keywords / text; the same field is a soft boost; budget ≥ price is the only hard filter.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from whoosh.query import AndMaybe, NumericRange, Or, Query, Term
+
+from marketplace.extensions import db
+from marketplace.listings.models import Listing
+from marketplace.search.index import get_searcher
+from marketplace.search.keywords import extract_keywords
+from marketplace.search.models import ListingMatch
+from marketplace.search.query import analyzer
+from marketplace.vocab import FIELDS, MODES, maturity_label
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MatchParams:
+    """Tuned on shared/data/matching/dev.jsonl only (see benchmarks/matching_quality.py)."""
+
+    keywords: int = 12
+    title_boost: float = 3.0
+    keywords_boost: float = 2.0
+    text_boost: float = 1.0
+    synonym_weight: float = 0.5
+    field_boost: float = 1.5
+    candidates: int = 50
+    stored: int = 20  # rows kept per listing
+
+
+DEFAULT_PARAMS = MatchParams()
+
+
+@dataclass
+class Match:
+    listing_id: int
+    score: float
+    reasons: list[dict[str, Any]]
+
+
+@cache
+def thesaurus() -> dict[str, tuple[str, ...]]:
+    text = resources.files("marketplace.search.data").joinpath("synonyms.txt").read_text("utf-8")
+    groups: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        words = tuple(line.split())
+        for word in words:
+            groups[word] = tuple(w for w in words if w != word)
+    return groups
+
+
+def _analysed(word: str) -> list[str]:
+    return [token.text for token in analyzer()(word, mode="query")]
+
+
+def key_terms(listing: Listing, params: MatchParams = DEFAULT_PARAMS) -> list[tuple[str, float]]:
+    """Weighted index terms describing the listing: its keywords, then extracted ones, then
+    synonyms at a lower weight."""
+    words: list[str] = []
+    for word in [*(listing.keywords or []),
+                 *extract_keywords(listing.title, listing.body or "", limit=params.keywords)]:
+        if word not in words:
+            words.append(word)
+    words = words[:params.keywords]
+    weights: dict[str, float] = {}
+    for rank, word in enumerate(words):
+        weight = 1.0 / math.sqrt(1 + rank * 0.3)
+        for term in _analysed(word):
+            weights[term] = max(weights.get(term, 0.0), weight)
+        for synonym in thesaurus().get(word, ()):
+            for term in _analysed(synonym):
+                weights.setdefault(term, weight * params.synonym_weight)
+    return sorted(weights.items(), key=lambda kv: -kv[1])
+
+
+def _text_query(terms: list[tuple[str, float]], params: MatchParams) -> Query:
+    boosts = (("title", params.title_boost), ("keywords", params.keywords_boost),
+              ("text", params.text_boost))
+    return Or([Term(name, term, boost=boost * weight)
+               for term, weight in terms for name, boost in boosts])
+
+
+def _fen(amount: Decimal | None) -> int | None:
+    return None if amount is None else int(amount * 100)
+
+
+def _budget_filter(listing: Listing) -> Query | None:
+    if listing.kind == "demand" and listing.budget_max is not None:
+        # Achievements priced within the budget, or negotiable (面议).
+        return Or([NumericRange("price", 0, _fen(listing.budget_max)),
+                   Term("price_band", "negotiable")])
+    if listing.kind == "achievement" and listing.price is not None:
+        return Or([NumericRange("budget_max", _fen(listing.price), None),
+                   Term("price_band", "negotiable")])
+    return None
+
+
+def _reasons(listing: Listing, stored: dict[str, Any], shared: list[str]) -> list[dict[str, Any]]:
+    reasons: list[dict[str, Any]] = []
+    if shared:
+        reasons.append({"code": "shared_terms", "terms": shared[:6]})
+    if listing.field and stored.get("field") == listing.field:
+        reasons.append({"code": "same_field", "field": listing.field})
+    maturity = stored.get("maturity") if listing.kind == "demand" else listing.maturity
+    if maturity is not None and int(maturity) >= 6:
+        reasons.append({"code": "maturity", "level": int(maturity)})
+    price = stored.get("price") if listing.kind == "demand" else _fen(listing.price)
+    budget = _fen(listing.budget_max) if listing.kind == "demand" else stored.get("budget_max")
+    if price is not None and budget is not None and price <= budget:
+        reasons.append({"code": "price_within_budget"})
+    modes = set(listing.modes or []) & set(filter(None, (stored.get("modes") or "").split(",")))
+    if modes:
+        reasons.append({"code": "modes", "modes": sorted(modes)})
+    return reasons
+
+
+def compute_matches(listing: Listing, params: MatchParams = DEFAULT_PARAMS,
+                    limit: int | None = None) -> list[Match]:
+    """Rank the published listings of the other kind for ``listing`` (best first)."""
+    other = "achievement" if listing.kind == "demand" else "demand"
+    terms = key_terms(listing, params)
+    if not terms:
+        return []
+    q: Query = _text_query(terms, params)
+    if listing.field and params.field_boost:
+        q = AndMaybe(q, Term("field", listing.field, boost=params.field_boost))
+    searcher = get_searcher(other)
+    results = searcher.search(q, limit=params.candidates, filter=_budget_filter(listing),
+                              terms=True)
+    if not results.scored_length():
+        return []
+    top = results[0].score or 1.0
+    total_weight = sum(weight for _, weight in terms)
+    weights = dict(terms)
+    matches = []
+    for hit in results:
+        listing_id = int(hit["id"])
+        if listing_id == listing.id:
+            continue
+        matched = {term.decode("utf-8") if isinstance(term, bytes) else term
+                   for field_name, term in hit.matched_terms() if field_name != "field"}
+        coverage = sum(weights.get(term, 0.0) for term in matched) / total_weight
+        stored = hit.fields()
+        shared = [term for term, _ in terms if term in matched and len(term) > 1]
+        reasons = _reasons(listing, stored, shared)
+        relevance = 0.5 * (hit.score / top) + 0.5 * min(1.0, coverage * 2)
+        bonus = sum({"same_field": 0.1, "price_within_budget": 0.1, "modes": 0.05,
+                     "maturity": 0.05}.get(r["code"], 0.0) for r in reasons)
+        matches.append(Match(listing_id, round(min(1.0, 0.7 * relevance + bonus), 4), reasons))
+    matches.sort(key=lambda m: -m.score)
+    return matches[:limit or params.stored]
+
+
+def reason_text(reason: dict[str, Any]) -> str:
+    """A reason as a sentence in the reader's language."""
+    code = reason.get("code")
+    if code == "shared_terms":
+        return _("Shared key terms: %(terms)s", terms="、".join(reason.get("terms", [])))
+    if code == "same_field":
+        return _("Same field: %(field)s", field=FIELDS.label(reason.get("field")))
+    if code == "maturity":
+        return _("Mature technology: %(level)s", level=maturity_label(reason.get("level")))
+    if code == "price_within_budget":
+        return _("Price within budget")
+    if code == "modes":
+        return _("Compatible modes: %(modes)s",
+                 modes="、".join(MODES.label(m) for m in reason.get("modes", [])))
+    return str(code)
+
+
+# -- stored matches -------------------------------------------------------------------------------
+
+def _pair(listing: Listing, other_id: int) -> tuple[int, int]:
+    return (listing.id, other_id) if listing.kind == "demand" else (other_id, listing.id)
+
+
+def refresh_matches(listing_id: int) -> list[Match]:
+    """Recompute one listing's stored matches (no commit: the drain's batch owns the transaction).
+
+    Unpublished listings lose theirs. Strong new matches become deal suggestions and notify both
+    owners through the notification outbox.
+    """
+    from marketplace.deals.suggestions import record_suggestion
+
+    listing = db.session.get(Listing, listing_id)
+    db.session.execute(sa.delete(ListingMatch).where(
+        sa.or_(ListingMatch.demand_id == listing_id, ListingMatch.achievement_id == listing_id)))
+    if listing is None or listing.status != "published":
+        return []
+    matches = compute_matches(listing)
+    published = set(db.session.execute(
+        sa.select(Listing.id).where(Listing.id.in_([m.listing_id for m in matches]),
+                                    Listing.status == "published")).scalars())
+    matches = [m for m in matches if m.listing_id in published]
+    threshold = current_app.config["MATCH_SUGGESTION_MIN_SCORE"]
+    for match in matches:
+        demand_id, achievement_id = _pair(listing, match.listing_id)
+        db.session.add(ListingMatch(demand_id=demand_id, achievement_id=achievement_id,
+                                    score=match.score, reasons=match.reasons))
+        if match.score >= threshold:
+            deal = record_suggestion(demand_id, achievement_id, match.score, match.reasons)
+            if deal is not None:
+                _notify_suggestion(demand_id, achievement_id, deal.id)
+    db.session.flush()
+    return matches
+
+
+def _notify_suggestion(demand_id: int, achievement_id: int, deal_id: int) -> None:
+    from marketplace.notifications.services import notify
+
+    for listing_id in (demand_id, achievement_id):
+        side = db.session.get(Listing, listing_id)
+        if side is not None:
+            notify(kind="match_suggested", params={"title": side.title}, org_ids=[side.org_id],
+                   link=f"/{side.kind}s/{side.id}")
+    demand = db.session.get(Listing, demand_id)
+    notify(kind="match_suggested", params={"title": demand.title if demand else ""},
+           roles=["broker"], link=f"/deals/{deal_id}")
+
+
+def drain_matching_outbox() -> int:
+    from marketplace.outbox import drain
+
+    return drain("matching", lambda payload, _id: refresh_matches(int(payload["listing_id"])))
+
+
+def stored_matches(listing: Listing, limit: int = 20) -> list[tuple[Listing, ListingMatch]]:
+    """The listing's stored matches with the counterpart listings, best first (published only)."""
+    if listing.kind == "demand":
+        mine, theirs = ListingMatch.demand_id, ListingMatch.achievement_id
+    else:
+        mine, theirs = ListingMatch.achievement_id, ListingMatch.demand_id
+    rows = db.session.execute(
+        sa.select(ListingMatch, Listing).join(Listing, Listing.id == theirs)
+        .where(mine == listing.id, Listing.status == "published")
+        .order_by(ListingMatch.score.desc(), ListingMatch.id).limit(limit)
+    ).all()
+    return [(other, match) for match, other in rows]

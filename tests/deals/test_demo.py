@@ -1,0 +1,33 @@
+"""The demo data has deals at every stage and two years of registered contracts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from marketplace.contracts.models import Contract
+from marketplace.contracts.services import local_today
+from marketplace.deals.models import Deal
+from marketplace.extensions import db
+from marketplace.seed.demo import seed_demo
+from marketplace.vocab import DEAL_STAGES
+from tests.conftest import login
+
+
+def test_demo_brokerage_data(app):
+    seed_demo()
+    stages = set(db.session.execute(sa.select(Deal.stage)).scalars())
+    assert stages == set(DEAL_STAGES.codes)
+    registered = db.session.execute(
+        sa.select(Contract).where(Contract.status == "registered")).scalars().all()
+    years = {contract.registration_no[:4] for contract in registered}
+    this_year = local_today().year
+    assert years == {str(this_year - 1), str(this_year)}
+    assert all(c.seller_region and c.buyer_kind for c in registered)
+    assert all(c.tech_amount <= c.contract_amount for c in registered)
+    from marketplace.accounts.models import User
+
+    broker = db.session.execute(sa.select(User).where(User.email == "broker@demo.cn")).scalar_one()
+    web = app.test_client()
+    login(web, broker, "demo-pass-2026")
+    page = web.get("/broker").get_data(as_text=True)
+    assert 'data-column="negotiating"' in page and 'data-kpi="contracts_signed"' in page

@@ -1,0 +1,172 @@
+"""The broker journey in the browser: queue → claim → stages → contract form → registration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import render_template_string
+
+from marketplace.contracts.models import Contract
+from marketplace.contracts.services import local_today
+from marketplace.deals.models import Deal
+from marketplace.deals.suggestions import record_suggestion
+from marketplace.extensions import db
+from tests.conftest import login
+from tests.factories import AchievementFactory, DemandFactory, OrganisationFactory
+
+
+def _pair():
+    seller = OrganisationFactory(kind="university", region="330100")
+    buyer = OrganisationFactory(kind="enterprise", region="330300")
+    achievement = AchievementFactory(org=seller, title="智能巡检机器人",
+                                     field="advanced_manufacturing")
+    demand = DemandFactory(org=buyer, title="变电站巡检需求", field="advanced_manufacturing")
+    return seller, buyer, achievement, demand
+
+
+def test_broker_journey_in_the_browser(app, make_user):
+    seller, buyer, achievement, demand = _pair()
+    record_suggestion(demand.id, achievement.id, 0.77,
+                      [{"code": "shared_terms", "text": "共同关键词", "terms": ["巡检"]}])
+    db.session.commit()
+    deal = db.session.execute(sa.select(Deal)).scalar_one()
+    broker, admin = make_user("broker"), make_user("admin")
+    buyer_user = make_user("enterprise", org=buyer)
+
+    web = app.test_client()
+    login(web, broker)
+    page = web.get("/broker?field=advanced_manufacturing&region=330000").get_data(as_text=True)
+    assert "智能巡检机器人" in page and f'data-deal="{deal.id}"' in page
+    other_field = web.get("/broker?field=agriculture").get_data(as_text=True)
+    assert f'data-deal="{deal.id}"' not in other_field
+
+    detail = web.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "变电站巡检需求" in detail and "共同关键词" in detail and "巡检" in detail
+    assert web.post(f"/deals/{deal.id}/claim", data={}).status_code == 302
+    for stage, note in (("contacting", "首次电话"), ("negotiating", "报价 80 万"),
+                        ("signed", "签约完成")):
+        response = web.post(f"/deals/{deal.id}/stage",
+                            data={"stage-stage": stage, "stage-note": note})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    response = web.post(f"/deals/{deal.id}/note", data={"note-kind": "contact",
+                                                        "note-note": "<b>回访</b>"})
+    assert response.status_code == 302
+    detail = web.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "签约完成" in detail and "&lt;b&gt;回访&lt;/b&gt;" in detail
+
+    board = web.get("/broker").get_data(as_text=True)
+    assert 'data-column="signed"' in board and 'data-kpi="open_deals">0<' in board
+
+    form = web.get(f"/contracts/new?deal={deal.id}").get_data(as_text=True)
+    assert "智能巡检机器人" in form
+    signed_on = (local_today() - timedelta(days=1)).isoformat()
+    response = web.post("/contracts/new", data={
+        "deal_id": str(deal.id), "title": "智能巡检机器人技术开发合同", "type": "development",
+        "subtype": "commissioned", "seller_org_id": str(seller.id),
+        "buyer_org_id": str(buyer.id), "field": "advanced_manufacturing",
+        "signed_on": signed_on, "contract_amount": "800000",
+        "line_items-0-description": "开发费", "line_items-0-amount": "700000",
+        "line_items-1-description": "样机材料", "line_items-1-amount": "100000",
+        "line_items-1-non_technical": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    contract = db.session.execute(sa.select(Contract)).scalar_one()
+    assert contract.tech_amount == 700000 and contract.broker_id == broker.id
+    page = web.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert 'data-testid="history"' in page and "¥700,000.00" in page
+    assert web.post(f"/contracts/{contract.id}/submit").status_code == 302
+
+    admin_web = app.test_client()
+    login(admin_web, admin)
+    assert "智能巡检机器人技术开发合同" in admin_web.get("/contracts?status=submitted").get_data(
+        as_text=True)
+    assert admin_web.post(f"/contracts/{contract.id}/register").status_code == 302
+    db.session.expire_all()
+    page = admin_web.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert f"{local_today().year}330100000001" in page
+
+    # The buyer sees the deal's timeline and the contract, read-only and without the history.
+    party = app.test_client()
+    login(party, buyer_user)
+    timeline = party.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "签约完成" in timeline
+    assert f"/deals/{deal.id}/stage" not in timeline and f"/deals/{deal.id}/note" not in timeline
+    page = party.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "智能巡检机器人技术开发合同" in page and 'data-testid="history"' not in page
+    assert party.get(f"/contracts/{contract.id}/edit").status_code == 403
+
+
+def test_failing_a_deal_needs_a_reason(app, make_user):
+    _seller, _buyer, achievement, demand = _pair()
+    broker = make_user("broker")
+    deal = Deal(demand_id=demand.id, achievement_id=achievement.id, buyer_org_id=demand.org_id,
+                seller_org_id=achievement.org_id, stage="claimed", broker_id=broker.id,
+                source="manual", reasons=[])
+    db.session.add(deal)
+    db.session.commit()
+    web = app.test_client()
+    login(web, broker)
+    response = web.post(f"/deals/{deal.id}/stage", data={"stage-stage": "failed"})
+    assert response.status_code == 422
+    assert "Choose why the deal failed." in response.get_data(as_text=True)
+    response = web.post(f"/deals/{deal.id}/stage", data={"stage-stage": "signed"})
+    assert response.status_code == 409
+    response = web.post(f"/deals/{deal.id}/stage",
+                        data={"stage-stage": "failed", "stage-failure_reason": "price"})
+    assert response.status_code == 302
+    db.session.refresh(deal)
+    assert (deal.stage, deal.failure_reason) == ("failed", "price")
+
+
+def test_interest_button(app, make_user):
+    seller, buyer, achievement, demand = _pair()
+    enterprise = make_user("enterprise", org=buyer)
+    researcher = make_user("researcher", org=seller)
+    template = "{% include 'deals/_interest_button.html' %}"
+
+    with app.test_request_context("/achievements/1"):
+        html = render_template_string(template, listing=achievement)
+    assert "Sign in to express interest" in html and "<form" not in html
+
+    web = app.test_client()
+    login(web, enterprise)
+    with app.test_request_context("/achievements/1"):
+        from flask_login import login_user
+
+        login_user(enterprise)
+        html = render_template_string(template, listing=achievement)
+        assert demand.title in html and "Express interest" in html
+        login_user(researcher)  # the owner's side sees no button
+        assert "<form" not in render_template_string(template, listing=achievement)
+
+    response = web.post("/interests", data={"achievement_id": str(achievement.id),
+                                            "demand_id": str(demand.id), "note": "想了解许可条件"})
+    assert response.status_code == 302
+    deal = db.session.execute(sa.select(Deal)).scalar_one()
+    assert (deal.source, deal.stage, deal.demand_id) == ("interest", "suggested", demand.id)
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert "想了解许可条件" in page
+    # A second click adds to the same deal instead of opening another.
+    web.post("/interests", data={"achievement_id": str(achievement.id),
+                                 "demand_id": str(demand.id)})
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Deal)).scalar_one() == 1
+
+
+def test_interest_button_needs_csrf(csrf_app, make_user):
+    _seller, buyer, achievement, _demand = _pair()
+    enterprise = make_user("enterprise", org=buyer)
+    web = csrf_app.test_client()
+    login_page = web.get("/login").get_data(as_text=True)
+    token = login_page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    web.post("/login", data={"email": enterprise.email, "password": "correct-horse-42",
+                             "csrf_token": token})
+    with csrf_app.test_request_context("/achievements/1"):
+        from flask_login import login_user
+
+        login_user(enterprise)
+        html = render_template_string("{% include 'deals/_interest_button.html' %}",
+                                      listing=achievement)
+        assert 'name="csrf_token"' in html and 'method="post"' in html
+    response = web.post("/interests", data={"achievement_id": str(achievement.id)})
+    assert response.status_code == 400
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Deal)).scalar_one() == 0

@@ -1,0 +1,85 @@
+"""The search page, the search API, matching and the matches API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from marketplace.deals.models import Deal
+from marketplace.extensions import db
+from marketplace.outbox import OutboxMessage
+from marketplace.search.index import index_listings
+from marketplace.search.matching import refresh_matches
+from marketplace.search.models import ListingMatch
+from tests.search.helpers import achievement, demand
+
+
+def _corpus():
+    items = [
+        achievement(title="石墨烯导热膜", body="<i>高导热</i>石墨烯薄膜用于手机散热",
+                    field="new_materials", price=Decimal("300000")),
+        achievement(title="锂电池回收工艺", body="废旧锂电池湿法回收钴镍锂", field="environment",
+                    price=None),
+        achievement(title="污水处理膜组件", body="反渗透膜用于工业污水处理", field="environment",
+                    price=Decimal("2000000")),
+    ]
+    index_listings([i.id for i in items])
+    return items
+
+
+def test_search_page_shows_facets_highlights_and_escapes(app, client):
+    _corpus()
+    page = client.get("/search?q=石墨烯").get_data(as_text=True)
+    assert "<mark>石墨烯</mark>导热膜" in page
+    assert "&lt;i&gt;高导热&lt;/i&gt;" in page and "<i>高导热" not in page
+    assert 'data-testid="facets"' in page
+    empty = client.get("/search?q=的").get_data(as_text=True)
+    assert 'data-testid="no-results"' in empty
+    for q in ["", "x" * 5000, "((( OR AND", "锂电池 回收", "%00"]:
+        assert client.get("/search", query_string={"q": q, "page": "abc"}).status_code == 200
+    filtered = client.get("/search?q=膜&field=environment").get_data(as_text=True)
+    assert "污水处理<mark>膜</mark>组件" in filtered and "石墨烯导热" not in filtered
+
+
+def test_search_api_shape(app, client):
+    _corpus()
+    body = client.get("/api/v1/search?q=锂电池 回收&kind=achievement").json
+    assert set(body) >= {"items", "total", "page", "per_page", "facets"}
+    assert body["total"] == 1
+    hit = body["items"][0]
+    assert hit["title"] == "锂电池回收工艺"
+    assert "<mark>" in hit["snippet"] and hit["price"] is None
+    assert {"value": "environment", "count": 1} in body["facets"]["field"]
+    env = client.get("/api/v1/search?q=膜&field=environment").json
+    assert [i["title"] for i in env["items"]] == ["污水处理膜组件"]
+    assert client.get("/api/v1/search?kind=nonsense").status_code == 422
+    assert client.get("/api/v1/search?q=石墨烯&kind=demand").json["total"] == 0
+
+
+def test_matching_ranks_with_reasons_and_suggests(app, make_app):
+    items = _corpus()
+    wanted = demand(title="寻求锂电池回收技术", body="我公司需要废旧锂电池回收利用的湿法工艺",
+                    field="environment", budget_max=Decimal("500000"))
+    index_listings([wanted.id])
+    app.config["MATCH_SUGGESTION_MIN_SCORE"] = 0.3
+    matches = refresh_matches(wanted.id)
+    db.session.commit()
+    assert matches and matches[0].listing_id == items[1].id
+    codes = {r["code"] for r in matches[0].reasons}
+    assert {"shared_terms", "same_field"} <= codes
+    # The expensive membrane (2,000,000 > budget 500,000) is filtered out.
+    assert items[2].id not in [m.listing_id for m in matches]
+    rows = db.session.execute(sa.select(ListingMatch)).scalars().all()
+    assert {(r.demand_id, r.achievement_id) for r in rows} >= {(wanted.id, items[1].id)}
+    deal = db.session.execute(sa.select(Deal)).scalar_one()
+    assert (deal.demand_id, deal.achievement_id, deal.stage) == (wanted.id, items[1].id,
+                                                                 "suggested")
+    notes = db.session.execute(sa.select(OutboxMessage).where(OutboxMessage.topic == "notify"))
+    assert any(m.payload["kind"] == "match_suggested" for m in notes.scalars())
+    # Closing the demand removes its rows; recomputing is idempotent.
+    wanted.status = "closed"
+    db.session.commit()
+    refresh_matches(wanted.id)
+    db.session.commit()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ListingMatch)).scalar() == 0
