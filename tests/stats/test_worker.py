@@ -17,14 +17,13 @@ from marketplace.seed.synthetic_contracts import generate_contracts
 from marketplace.stats import rollup
 from marketplace.stats.queries import build_summary
 from tests.conftest import api_headers, login, wait_for
-from tests.factories import UserFactory
-from tests.stats.helpers import register_contract, void_contract
+from tests.factories import OrganisationFactory, UserFactory
 
 TODAY = date.today()
 
 
 def _summary(client, headers):
-    db.session.remove()
+    db.session.rollback()  # a fresh snapshot: the worker commits in another process
     response = client.get(f"/api/v1/stats/summary?year={TODAY.year}&region=330000",
                           headers=headers)
     assert response.status_code == 200, response.json
@@ -32,24 +31,44 @@ def _summary(client, headers):
 
 
 @pytest.mark.worker
-def test_registration_and_void_reach_summary_and_dashboard(worker_app, start_worker):
+def test_contract_registered_through_the_api_reaches_summary_and_dashboard(worker_app,
+                                                                          start_worker):
     start_worker("default")
     client = worker_app.test_client()
-    admin = UserFactory(role="admin")
-    headers = api_headers(client, admin)
-    assert _summary(client, headers)["contract_count"] == 0
+    admin, broker = UserFactory(role="admin"), UserFactory(role="broker")
+    seller_id = OrganisationFactory(kind="university", region="330100").id
+    buyer_id = OrganisationFactory(kind="enterprise", region="330300").id
+    broker_id = broker.id
+    a, b = api_headers(client, admin), api_headers(client, broker)
+    assert _summary(client, a)["contract_count"] == 0
 
-    contract_id = register_contract(amount="8800000.00", tech="6600000.00").id
+    response = client.post("/api/v1/contracts", headers=b, json={
+        "title": "高导热石墨烯膜技术开发合同", "type": "development", "subtype": "commissioned",
+        "seller_org_id": seller_id, "buyer_org_id": buyer_id, "field": "new_materials",
+        "signed_on": TODAY.isoformat(), "contract_amount": "8800000.00",
+        "line_items": [{"description": "研发费", "amount": "6600000.00"},
+                       {"description": "中试设备", "amount": "2200000.00",
+                        "non_technical": True}]})
+    assert response.status_code == 201, response.json
+    contract_id = response.json["id"]
+    assert client.post(f"/api/v1/contracts/{contract_id}/submit", headers=b).status_code == 200
+    response = client.post(f"/api/v1/contracts/{contract_id}/register", headers=a)
+    assert response.status_code == 200, response.json
+
     body = wait_for(lambda: (lambda s: s if s["contract_count"] == 1 else None)(
-        _summary(client, headers)), timeout=60, message="the registration in the summary")
+        _summary(client, a)), timeout=60, message="the registration in the summary")
     assert body["contract_amount"] == "8800000.00"
     assert body["tech_amount"] == "6600000.00"
+    assert body["by_type"][0]["code"] == "development"
+    assert body["top_brokers"][0]["broker_id"] == broker_id
     login(client, admin)
     html = client.get(f"/admin/stats?year={TODAY.year}&region=330000").get_data(as_text=True)
     assert 'data-figure="contract_count">1<' in html and "8,800,000.00" in html
 
-    void_contract(db.session.get(Contract, contract_id))
-    wait_for(lambda: _summary(client, headers)["contract_count"] == 0, timeout=60,
+    response = client.post(f"/api/v1/contracts/{contract_id}/void", headers=a,
+                           json={"reason": "双方协议解除"})
+    assert response.status_code == 200, response.json
+    wait_for(lambda: _summary(client, a)["contract_count"] == 0, timeout=60,
              message="the void to take the contract out")
     assert rollup.check_rollup() == []
     db.session.remove()
