@@ -130,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.search.views import bp as search_bp
+    from marketplace.stats.views import bp as stats_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(deals_bp)
     app.register_blueprint(contracts_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(stats_bp)
     init_api(app)
 
 

@@ -177,7 +177,9 @@ def register_cli(app: Flask) -> None:
     from marketplace.listings.commands import export_command, import_command
     from marketplace.search.commands import search_group
     from marketplace.seed.commands import seed_group
+    from marketplace.stats.commands import stats_group
 
     for command in (serve_command, worker_command, beat_command, up_command, translations_group,
-                    users_group, seed_group, import_command, export_command, search_group):
+                    users_group, seed_group, import_command, export_command, search_group,
+                    stats_group):
         app.cli.add_command(command)

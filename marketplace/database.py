@@ -24,6 +24,11 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def in_codes(column: str, codes: tuple[str, ...]) -> str:
+    """SQL for a CHECK constraint: ``column`` holds one of the vocabulary ``codes``."""
+    return f"{column} IN ({', '.join(repr(code) for code in codes)})"
+
+
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime (the only clock models use)."""
     return datetime.now(UTC)

@@ -20,10 +20,12 @@ from marketplace.listings.models import (
 from marketplace.notifications.models import Notification
 from marketplace.outbox import OutboxMessage
 from marketplace.search.models import ListingMatch
+from marketplace.stats.models import StatsCell, StatsContractKey, StatsState, StatsTarget
 
 __all__ = [
     "Achievement", "ApiToken", "Attachment", "ChallengeApplication", "Contract",
     "ContractHistory", "ContractLineItem", "Deal",
     "DealEvent", "Demand", "JobRun", "Listing", "ListingEvent", "ListingMatch", "LoginSession",
-    "Notification", "Organisation", "OutboxMessage", "RegistrationCounter", "User",
+    "Notification", "Organisation", "OutboxMessage", "RegistrationCounter", "StatsCell",
+    "StatsContractKey", "StatsState", "StatsTarget", "User",
 ]

@@ -12,6 +12,7 @@ celery.conf.update(
         "worker.tasks.imports",
         "worker.tasks.search",
         "worker.tasks.matching",
+        "worker.tasks.stats",
     ],
     beat_schedule=BEAT_SCHEDULE,
 )

@@ -12,4 +12,9 @@ BEAT_SCHEDULE = {
         "task": "worker.tasks.outbox.prune_outbox",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Reconcile every statistics figure with the contracts themselves (one transaction).
+    "stats-full-recompute": {
+        "task": "worker.tasks.stats.recompute_stats",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }

@@ -7,18 +7,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.database import TimestampMixin, UTCDateTime, utcnow
+from marketplace.database import TimestampMixin, UTCDateTime, in_codes, utcnow
 from marketplace.extensions import Model
 from marketplace.vocab import ORG_KINDS, ROLES
 
 
-def _in(column: str, codes: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(code) for code in codes)})"
-
-
 class Organisation(TimestampMixin, Model):
     __tablename__ = "organisations"
-    __table_args__ = (sa.CheckConstraint(_in("kind", ORG_KINDS.codes), name="kind"),)
+    __table_args__ = (sa.CheckConstraint(in_codes("kind", ORG_KINDS.codes), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -36,7 +32,7 @@ class Organisation(TimestampMixin, Model):
 
 class User(TimestampMixin, Model):
     __tablename__ = "users"
-    __table_args__ = (sa.CheckConstraint(_in("role", ROLES.codes), name="role"),)
+    __table_args__ = (sa.CheckConstraint(in_codes("role", ROLES.codes), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased, so the unique index is case-insensitive on every backend.

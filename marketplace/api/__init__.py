@@ -15,7 +15,7 @@ class MarketplaceApi(Api):
 
 
 def init_api(app: Flask) -> Api:
-    from marketplace.api import auth, contracts, deals, jobs, listings, search
+    from marketplace.api import auth, contracts, deals, jobs, listings, search, stats
     from marketplace.extensions import csrf
 
     app.config.setdefault("API_TITLE", "Technology-transfer marketplace API")
@@ -29,7 +29,7 @@ def init_api(app: Flask) -> Api:
         "security": [{"bearerAuth": []}, {}],
     })
     for blueprint in (auth.blp, jobs.blp, listings.blp, search.blp, deals.blp,
-                      contracts.blp):
+                      contracts.blp, stats.blp):
         # Bearer tokens cannot be sent cross-site by a browser, so CSRF tokens are not needed.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1")

@@ -10,29 +10,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
-from marketplace.database import Money, TimestampMixin, UTCDateTime, utcnow
+from marketplace.database import Money, TimestampMixin, UTCDateTime, in_codes, utcnow
 from marketplace.extensions import Model
 from marketplace.vocab import CONTRACT_STATUSES, CONTRACT_TYPES, FIELDS, ORG_KINDS
-
-
-def _in(column: str, codes: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(code) for code in codes)})"
 
 
 class Contract(TimestampMixin, Model):
     __tablename__ = "contracts"
     __table_args__ = (
-        sa.CheckConstraint(_in("type", CONTRACT_TYPES.codes), name="type"),
-        sa.CheckConstraint(_in("status", CONTRACT_STATUSES.codes), name="status"),
-        sa.CheckConstraint(f"field IS NULL OR {_in('field', FIELDS.codes)}", name="field"),
+        sa.CheckConstraint(in_codes("type", CONTRACT_TYPES.codes), name="type"),
+        sa.CheckConstraint(in_codes("status", CONTRACT_STATUSES.codes), name="status"),
+        sa.CheckConstraint(f"field IS NULL OR {in_codes('field', FIELDS.codes)}", name="field"),
         sa.CheckConstraint("contract_amount >= 0", name="contract_amount"),
         sa.CheckConstraint("tech_amount >= 0 AND tech_amount <= contract_amount",
                            name="tech_amount"),
         sa.CheckConstraint("seller_org_id != buyer_org_id", name="distinct_parties"),
         sa.CheckConstraint("term_end IS NULL OR term_end >= signed_on", name="term"),
-        sa.CheckConstraint(f"seller_kind IS NULL OR {_in('seller_kind', ORG_KINDS.codes)}",
+        sa.CheckConstraint(f"seller_kind IS NULL OR {in_codes('seller_kind', ORG_KINDS.codes)}",
                            name="seller_kind"),
-        sa.CheckConstraint(f"buyer_kind IS NULL OR {_in('buyer_kind', ORG_KINDS.codes)}",
+        sa.CheckConstraint(f"buyer_kind IS NULL OR {in_codes('buyer_kind', ORG_KINDS.codes)}",
                            name="buyer_kind"),
         sa.CheckConstraint("status NOT IN ('registered', 'void') OR registration_no IS NOT NULL",
                            name="registered_has_number"),

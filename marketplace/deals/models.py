@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
-from marketplace.database import TimestampMixin, UTCDateTime, utcnow
+from marketplace.database import TimestampMixin, UTCDateTime, in_codes, utcnow
 from marketplace.extensions import Model
 from marketplace.listings.models import Achievement, Demand
 from marketplace.vocab import DEAL_FAILURE_REASONS, DEAL_STAGES
@@ -17,17 +17,14 @@ from marketplace.vocab import DEAL_FAILURE_REASONS, DEAL_STAGES
 DEAL_SOURCES = ("match", "interest", "manual")
 
 
-def _in(column: str, codes: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(code) for code in codes)})"
-
 
 class Deal(TimestampMixin, Model):
     __tablename__ = "deals"
     __table_args__ = (
-        sa.CheckConstraint(_in("stage", DEAL_STAGES.codes), name="stage"),
-        sa.CheckConstraint(_in("source", DEAL_SOURCES), name="source"),
+        sa.CheckConstraint(in_codes("stage", DEAL_STAGES.codes), name="stage"),
+        sa.CheckConstraint(in_codes("source", DEAL_SOURCES), name="source"),
         sa.CheckConstraint(
-            f"failure_reason IS NULL OR {_in('failure_reason', DEAL_FAILURE_REASONS.codes)}",
+            f"failure_reason IS NULL OR {in_codes('failure_reason', DEAL_FAILURE_REASONS.codes)}",
             name="failure_reason"),
         sa.CheckConstraint("stage != 'failed' OR failure_reason IS NOT NULL",
                            name="failed_has_reason"),

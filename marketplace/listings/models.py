@@ -11,14 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
-from marketplace.database import Money, TimestampMixin, UTCDateTime, utcnow
+from marketplace.database import Money, TimestampMixin, UTCDateTime, in_codes, utcnow
 from marketplace.extensions import Model
 from marketplace.vocab import FIELDS, IP_TYPES, LISTING_STATUSES, Vocabulary
-
-
-def _in(column: str, codes: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(code) for code in codes)})"
-
 
 LISTING_KINDS = ("achievement", "demand")
 
@@ -28,10 +23,11 @@ class Listing(TimestampMixin, Model):
 
     __tablename__ = "listings"
     __table_args__ = (
-        sa.CheckConstraint(_in("kind", LISTING_KINDS), name="kind"),
-        sa.CheckConstraint(_in("status", LISTING_STATUSES.codes), name="status"),
-        sa.CheckConstraint(f"field IS NULL OR {_in('field', FIELDS.codes)}", name="field"),
-        sa.CheckConstraint(f"ip_type IS NULL OR {_in('ip_type', IP_TYPES.codes)}", name="ip_type"),
+        sa.CheckConstraint(in_codes("kind", LISTING_KINDS), name="kind"),
+        sa.CheckConstraint(in_codes("status", LISTING_STATUSES.codes), name="status"),
+        sa.CheckConstraint(f"field IS NULL OR {in_codes('field', FIELDS.codes)}", name="field"),
+        sa.CheckConstraint(f"ip_type IS NULL OR {in_codes('ip_type', IP_TYPES.codes)}",
+                           name="ip_type"),
         sa.CheckConstraint("maturity IS NULL OR (maturity >= 1 AND maturity <= 9)",
                            name="maturity"),
         sa.CheckConstraint("price IS NULL OR price >= 0", name="price"),
@@ -166,9 +162,9 @@ class ChallengeApplication(TimestampMixin, Model):
 
     __tablename__ = "challenge_applications"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", APPLICATION_STATUSES.codes), name="status"),
+        sa.CheckConstraint(in_codes("status", APPLICATION_STATUSES.codes), name="status"),
         sa.CheckConstraint(
-            f"reason_code IS NULL OR {_in('reason_code', APPLICATION_REASONS.codes)}",
+            f"reason_code IS NULL OR {in_codes('reason_code', APPLICATION_REASONS.codes)}",
             name="reason_code"),
         sa.CheckConstraint("requested_amount IS NULL OR requested_amount >= 0",
                            name="requested_amount"),

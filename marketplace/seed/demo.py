@@ -71,4 +71,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     seed_listings(users, orgs)
     db.session.commit()
     seed_brokerage()
+    from marketplace.seed.synthetic_contracts import seed_demo_statistics
+
+    seed_demo_statistics(users["admin@demo.cn"])
     return demo_credentials()

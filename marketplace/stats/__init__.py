@@ -1,0 +1,1 @@
+"""Trading-volume statistics: rollups of registered contracts, targets, dashboard and exports."""
