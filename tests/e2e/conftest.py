@@ -38,7 +38,9 @@ def live_server(app: Any, worker_app: Any, start_worker: Callable[..., Any],
     the same database, for factories and assertions, and the same broker, so what a service
     called from the test enqueues (matching, statistics) reaches the live worker.
     """
-    start_worker("default,search")
+    # With beat, as `marketplace up` runs it: the outbox sweep re-dispatches a drain that lost
+    # a race for the SQLite write lock.
+    start_worker("default,search", beat=True)
     server = start_server()
     yield server
     assert server.errors() == [], server.output()[-4000:]

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 
 from marketplace.extensions import db
-from marketplace.listings.models import Demand
-from marketplace.listings.services import review_listing
 from marketplace.outbox import enqueue
 from marketplace.search.query import SearchRequest, search
 from tests.conftest import wait_for
 from tests.e2e.conftest import screenshot, sign_in, switch_language
 from tests.factories import PASSWORD, AchievementFactory, OrganisationFactory
+from tests.live import call, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -90,10 +89,10 @@ def test_enterprise_posts_demand_sees_ranked_matches_and_expresses_interest(
     demand_url = page.url
     demand_id = int(demand_url.rstrip("/").rsplit("/", 1)[1])
 
-    # The approval page is journey 1's; here the administrator approves through the service.
-    db.session.rollback()  # a fresh snapshot: the web process wrote the demand
-    review_listing(admin, demand_id, "approve")
-    assert db.session.get(Demand, demand_id).status == "published"
+    # The approval page is journey 1's; here the administrator approves through the API.
+    status, body = call(f"{url}/api/v1/demands/{demand_id}/review", "POST",
+                        {"decision": "approve"}, token_for(live_server, admin.email, PASSWORD))
+    assert status == 200 and body["status"] == "published", body
 
     # Matches are computed by the worker after publication: reload until they are there.
     panel = page.locator("[data-testid=matches-panel]")
