@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from whoosh.query import AndMaybe, NumericRange, Or, Query, Term
+from whoosh.query import NumericRange, Or, Query, Term
+from whoosh.reading import TermNotFound
 
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
@@ -93,11 +94,54 @@ def key_terms(listing: Listing, params: MatchParams = DEFAULT_PARAMS) -> list[tu
     return sorted(weights.items(), key=lambda kv: -kv[1])
 
 
-def _text_query(terms: list[tuple[str, float]], params: MatchParams) -> Query:
+TEXT_FIELDS = ("title", "keywords", "text")
+
+
+def _match_query(terms: list[tuple[str, float]], params: MatchParams,
+                 field: str | None) -> Query:
+    """The key terms as alternatives over title / keywords / text, plus the same field.
+
+    The field is one more alternative rather than Whoosh's ``AndMaybe``: a document matching
+    only the field scores that constant and is dropped afterwards (it shares no term), which
+    ranks the rest exactly as ``AndMaybe`` would. The clauses' scores are summed into an array
+    block by block (``ARRAY_MATCHER``) instead of walking Whoosh's binary tree of union
+    matchers document by document: same scores, about ten times faster for 30-60 clauses.
+    (``AndMaybe`` over that matcher returns wrong documents, and it cannot say which terms
+    matched; ``_matched_terms`` does that for the top hits only.)
+    """
     boosts = (("title", params.title_boost), ("keywords", params.keywords_boost),
               ("text", params.text_boost))
-    return Or([Term(name, term, boost=boost * weight)
-               for term, weight in terms for name, boost in boosts])
+    clauses: list[Query] = [Term(name, term, boost=boost * weight)
+                            for term, weight in terms for name, boost in boosts]
+    if field and params.field_boost:
+        clauses.append(Term("field", field, boost=params.field_boost))
+    q = Or(clauses)
+    q.matcher_type = Or.ARRAY_MATCHER
+    return q
+
+
+def _matched_terms(searcher: Any, docnums: list[int], terms: list[str]) -> dict[int, set[str]]:
+    """Which of ``terms`` occur (in title, keywords or text) in each of these documents.
+
+    Skips along each term's postings to the few candidate documents, instead of asking the
+    search to track matched terms for every document it scores.
+    """
+    reader = searcher.reader()
+    wanted = sorted(set(docnums))
+    found: dict[int, set[str]] = {docnum: set() for docnum in wanted}
+    for term in terms:
+        for name in TEXT_FIELDS:
+            try:
+                postings = reader.postings(name, term)
+            except TermNotFound:
+                continue
+            for docnum in wanted:
+                if not postings.is_active():
+                    break
+                postings.skip_to(docnum)
+                if postings.is_active() and postings.id() == docnum:
+                    found[docnum].add(term)
+    return found
 
 
 def _fen(amount: Decimal | None) -> int | None:
@@ -141,24 +185,25 @@ def compute_matches(listing: Listing, params: MatchParams = DEFAULT_PARAMS,
     terms = key_terms(listing, params)
     if not terms:
         return []
-    q: Query = _text_query(terms, params)
-    if listing.field and params.field_boost:
-        q = AndMaybe(q, Term("field", listing.field, boost=params.field_boost))
+    q = _match_query(terms, params, listing.field)
     searcher = get_searcher(other)
-    results = searcher.search(q, limit=params.candidates, filter=_budget_filter(listing),
-                              terms=True)
-    if not results.scored_length():
-        return []
-    top = results[0].score or 1.0
-    total_weight = sum(weight for _, weight in terms)
+    # Twice the candidates: some top hits may share only the field, and are dropped below.
+    # (optimize=False: block-quality skipping is of no use with the array matcher.)
+    results = searcher.search(q, limit=2 * params.candidates, filter=_budget_filter(listing),
+                              optimize=False)
     weights = dict(terms)
+    matched_in = _matched_terms(searcher, [hit.docnum for hit in results], list(weights))
+    hits = [hit for hit in results if matched_in[hit.docnum]][:params.candidates]
+    if not hits:
+        return []
+    top = hits[0].score or 1.0
+    total_weight = sum(weight for _, weight in terms)
     matches = []
-    for hit in results:
+    for hit in hits:
         listing_id = int(hit["id"])
         if listing_id == listing.id:
             continue
-        matched = {term.decode("utf-8") if isinstance(term, bytes) else term
-                   for field_name, term in hit.matched_terms() if field_name != "field"}
+        matched = matched_in[hit.docnum]
         coverage = sum(weights.get(term, 0.0) for term in matched) / total_weight
         stored = hit.fields()
         shared = [term for term, _ in terms if term in matched and len(term) > 1]
