@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from whoosh.query import NumericRange, Or, Query, Term
+from whoosh.idsets import DocIdSet
+from whoosh.query import Or, Query, Term
 from whoosh.reading import TermNotFound
 
 from marketplace.extensions import db
@@ -45,6 +46,10 @@ class MatchParams:
     field_boost: float = 1.5
     candidates: int = 50
     stored: int = 20  # rows kept per listing
+    max_terms: int = 0  # analysed terms searched (best first); 0 = all
+    synonyms_in_text: bool = False  # search synonyms in the text too, not only title/keywords
+    max_df: float = 0.05  # skip terms found in more than this share of the documents...
+    min_terms: int = 6  # ...but keep at least this many (the rarest)
 
 
 DEFAULT_PARAMS = MatchParams()
@@ -77,6 +82,11 @@ def _analysed(word: str) -> list[str]:
 def key_terms(listing: Listing, params: MatchParams = DEFAULT_PARAMS) -> list[tuple[str, float]]:
     """Weighted index terms describing the listing: its keywords, then extracted ones, then
     synonyms at a lower weight."""
+    return _key_terms(listing, params)[0]
+
+
+def _key_terms(listing: Listing, params: MatchParams) -> tuple[list[tuple[str, float]], set[str]]:
+    """``key_terms`` and the subset that are only synonyms."""
     words: list[str] = []
     for word in [*(listing.keywords or []),
                  *extract_keywords(listing.title, listing.body or "", limit=params.keywords)]:
@@ -84,21 +94,25 @@ def key_terms(listing: Listing, params: MatchParams = DEFAULT_PARAMS) -> list[tu
             words.append(word)
     words = words[:params.keywords]
     weights: dict[str, float] = {}
+    synonyms: set[str] = set()
     for rank, word in enumerate(words):
         weight = 1.0 / math.sqrt(1 + rank * 0.3)
         for term in _analysed(word):
             weights[term] = max(weights.get(term, 0.0), weight)
+            synonyms.discard(term)
         for synonym in thesaurus().get(word, ()):
             for term in _analysed(synonym):
-                weights.setdefault(term, weight * params.synonym_weight)
-    return sorted(weights.items(), key=lambda kv: -kv[1])
+                if term not in weights:
+                    weights[term] = weight * params.synonym_weight
+                    synonyms.add(term)
+    return sorted(weights.items(), key=lambda kv: -kv[1]), synonyms
 
 
 TEXT_FIELDS = ("title", "keywords", "text")
 
 
 def _match_query(terms: list[tuple[str, float]], params: MatchParams,
-                 field: str | None) -> Query:
+                 field: str | None, synonyms: set[str] = frozenset()) -> Query:
     """The key terms as alternatives over title / keywords / text, plus the same field.
 
     The field is one more alternative rather than Whoosh's ``AndMaybe``: a document matching
@@ -112,7 +126,8 @@ def _match_query(terms: list[tuple[str, float]], params: MatchParams,
     boosts = (("title", params.title_boost), ("keywords", params.keywords_boost),
               ("text", params.text_boost))
     clauses: list[Query] = [Term(name, term, boost=boost * weight)
-                            for term, weight in terms for name, boost in boosts]
+                            for term, weight in terms for name, boost in boosts
+                            if params.synonyms_in_text or name != "text" or term not in synonyms]
     if field and params.field_boost:
         clauses.append(Term("field", field, boost=params.field_boost))
     q = Or(clauses)
@@ -148,14 +163,39 @@ def _fen(amount: Decimal | None) -> int | None:
     return None if amount is None else int(amount * 100)
 
 
-def _budget_filter(listing: Listing) -> Query | None:
+# What an unsigned 64-bit sort column holds for a document without a value.
+_NO_VALUE = 2**64 - 1
+
+
+class _BudgetFilter(DocIdSet):  # type: ignore[misc]
+    """The documents whose amount ``field`` lies in [low, high], or that are negotiable (面议).
+
+    Decided per candidate document from the sort columns. (A ``NumericRange`` filter made
+    Whoosh collect the set of every document in range first — most of the index, each time.)
+    """
+
+    def __init__(self, reader: Any, field: str, low: int, high: int | None) -> None:
+        self._values = reader.column_reader(field)
+        self._bands = reader.column_reader("price_band")
+        self._low, self._high = low, high
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, docnum: object) -> bool:
+        if self._bands[docnum] == "negotiable":
+            return True
+        value = self._values[docnum]
+        return (value != _NO_VALUE and value >= self._low
+                and (self._high is None or value <= self._high))
+
+
+def _budget_filter(listing: Listing, reader: Any) -> _BudgetFilter | None:
     if listing.kind == "demand" and listing.budget_max is not None:
-        # Achievements priced within the budget, or negotiable (面议).
-        return Or([NumericRange("price", 0, _fen(listing.budget_max)),
-                   Term("price_band", "negotiable")])
+        # Achievements priced within the budget, or negotiable.
+        return _BudgetFilter(reader, "price", 0, _fen(listing.budget_max))
     if listing.kind == "achievement" and listing.price is not None:
-        return Or([NumericRange("budget_max", _fen(listing.price), None),
-                   Term("price_band", "negotiable")])
+        return _BudgetFilter(reader, "budget_max", _fen(listing.price) or 0, None)
     return None
 
 
@@ -182,15 +222,25 @@ def compute_matches(listing: Listing, params: MatchParams = DEFAULT_PARAMS,
                     limit: int | None = None) -> list[Match]:
     """Rank the published listings of the other kind for ``listing`` (best first)."""
     other = "achievement" if listing.kind == "demand" else "demand"
-    terms = key_terms(listing, params)
+    terms, synonyms = _key_terms(listing, params)
+    searcher = get_searcher(other)
+    if params.max_df < 1.0 and terms:
+        # Words found everywhere (技术, 系统) add little to the ranking but cost the most time.
+        most = params.max_df * max(1, searcher.doc_count())
+        df = {t: searcher.doc_frequency("text", t) for t, _ in terms}
+        keep = {t for t, _ in terms if df[t] <= most}
+        if len(keep) < params.min_terms:
+            keep = set(sorted(df, key=lambda t: df[t])[:params.min_terms])
+        terms = [(t, w) for t, w in terms if t in keep]
+    if params.max_terms:
+        terms = terms[:params.max_terms]
     if not terms:
         return []
-    q = _match_query(terms, params, listing.field)
-    searcher = get_searcher(other)
+    q = _match_query(terms, params, listing.field, synonyms)
     # Twice the candidates: some top hits may share only the field, and are dropped below.
     # (optimize=False: block-quality skipping is of no use with the array matcher.)
-    results = searcher.search(q, limit=2 * params.candidates, filter=_budget_filter(listing),
-                              optimize=False)
+    results = searcher.search(q, limit=2 * params.candidates, optimize=False,
+                              filter=_budget_filter(listing, searcher.reader()))
     weights = dict(terms)
     matched_in = _matched_terms(searcher, [hit.docnum for hit in results], list(weights))
     hits = [hit for hit in results if matched_in[hit.docnum]][:params.candidates]
