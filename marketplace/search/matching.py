@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -112,7 +113,7 @@ TEXT_FIELDS = ("title", "keywords", "text")
 
 
 def _match_query(terms: list[tuple[str, float]], params: MatchParams,
-                 field: str | None, synonyms: set[str] = frozenset()) -> Query:
+                 field: str | None, synonyms: AbstractSet[str] = frozenset()) -> Query:
     """The key terms as alternatives over title / keywords / text, plus the same field.
 
     The field is one more alternative rather than Whoosh's ``AndMaybe``: a document matching
