@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -50,7 +51,8 @@ def _measures(totals: Totals) -> list[Any]:
 
 
 def _measure_header() -> list[str]:
-    return [_("Contracts"), _("Contract amount (yuan)"), _("Technology amount (yuan)")]
+    return [pgettext("count", "Contracts"), _("Contract amount (yuan)"),
+            _("Technology amount (yuan)")]
 
 
 def _breakdown(book: Workbook, title: str, first: str, rows: list[Row]) -> None:
@@ -84,7 +86,7 @@ def summary_workbook(summary: Summary) -> bytes:
          *_measures(summary.once_only)],
         [_("Same months last year (output)"), *_measures(summary.change.previous)],
     ]
-    _sheet(book, _("Summary"), [_("Figure"), *_measure_header()], headline,
+    _sheet(book, pgettext("stats", "Summary"), [_("Figure"), *_measure_header()], headline,
            money_columns=(3, 4))
     if summary.target is not None:
         target = summary.target

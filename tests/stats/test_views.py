@@ -58,6 +58,7 @@ def test_export_has_a_sheet_for_every_table(client, users, login_as):
     register_contract(amount="1234.56", tech="1000.00")
     services.drain_updates()
     login_as(users["admin"])
+    client.get("/lang/en")  # the sheet names below are the English ones
     response = client.get(f"/admin/stats/export.xlsx?year={TODAY.year}")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
