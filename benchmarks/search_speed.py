@@ -11,7 +11,9 @@ delay from publishing a listing (commit with its outbox row) to finding it, drai
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import sqlite3
 import statistics
 import tempfile
@@ -35,6 +37,15 @@ def timed(fn: Callable[[Any], Any], args: list[Any]) -> list[float]:
         fn(arg)
         out.append(time.perf_counter() - started)
     return out
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the index workers)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def build_fts(rows: list[tuple[int, str, str, str]], path: Path) -> sqlite3.Connection:
@@ -77,9 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         generate_listings(args.achievements, args.demands, seed=args.seed)
         print(f"generated {args.achievements} achievements + {args.demands} demands in "
               f"{time.perf_counter() - t0:.1f} s")
+        print(f"load average before reindex: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        cpu0 = _cpu_seconds()
         report = reindex(procs=args.procs)
+        cpu = _cpu_seconds() - cpu0
         print(f"reindex (procs={args.procs}): {report['documents']} docs in "
-              f"{report['seconds']:.1f} s = {report['docs_per_second']:.0f} docs/s")
+              f"{report['seconds']:.1f} s = {report['docs_per_second']:.0f} docs/s; "
+              f"{cpu:.1f} CPU-s in all processes = {report['documents'] / cpu:.0f} docs per "
+              f"CPU-second; load average after: {os.getloadavg()[0]:.1f}")
 
         words = [w for objs, techs, uses in TERMS.values() for w in objs + techs + uses]
         queries = [rng.choice(words) if rng.random() < 0.6
@@ -139,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         demand_ids = db.session.execute(sa.select(Demand.id)).scalars().all()
         sample = [db.session.get(Demand, i) for i in rng.sample(demand_ids,
                                                                 min(30, len(demand_ids)))]
+        compute_matches(sample[0])  # warm up (part-of-speech tables for keyword extraction)
         matching = timed(lambda d: compute_matches(d), sample)
+        achievement_ids = db.session.execute(sa.select(Achievement.id)).scalars().all()
+        matching_a = timed(lambda a: compute_matches(a), [
+            db.session.get(Achievement, i)
+            for i in rng.sample(achievement_ids, min(30, len(achievement_ids)))])
 
         def like_match(d: Any) -> Any:
             like(" ".join((d.keywords or [d.title])[:1]))
@@ -184,14 +205,16 @@ def main(argv: list[str] | None = None) -> int:
         ("FTS5 plain + counts", fts_plain),
         ("whoosh filtered + facets", filtered), ("SQL LIKE filtered + counts", like_filtered),
         ("FTS5 filtered + counts", fts_filtered),
-        ("matching: compute one demand", matching), ("SQL LIKE matching (1 keyword)",
-                                                     like_matching),
+        ("matching: compute one demand", matching),
+        ("matching: compute one achievement", matching_a),
+        ("SQL LIKE matching (1 keyword)", like_matching),
         ("FTS5 matching (keywords OR)", fts_matching),
         ("matching: served from DB", served),
         ("publish -> searchable (in-process)", delays),
     ]:
         print(f"{name:<34} {pct(values, 50):>8.1f} {pct(values, 95):>8.1f}")
     print(f"mean plain search {statistics.mean(plain) * 1000:.1f} ms over {len(queries)} queries")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

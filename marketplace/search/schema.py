@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from whoosh.columns import RefBytesColumn
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from marketplace.listings.models import Listing
@@ -40,35 +41,60 @@ def _fen(amount: Decimal | None) -> int | None:
     return None if amount is None else int(amount * 100)
 
 
+def _exact(field: NUMERIC) -> NUMERIC:
+    """A numeric field indexed as its exact value only (one term, not one per trie level).
+
+    Whoosh indexes a 64-bit number as 16 (DATETIME: 8) prefix terms so that ranges are fast;
+    fields only stored, sorted or matched exactly do not need them, and those terms were a third
+    of all postings written by a reindex. (Whoosh's ranges over unsigned 64-bit fields were
+    also wrong: matching's budget filter let 5,000,000 through a 1,000,000 budget.)
+    """
+    field.shift_step = field.bits
+    return field
+
+
+def _facet_column() -> RefBytesColumn:
+    return RefBytesColumn()
+
+
 def make_schema(kind: str) -> Schema:
-    """One schema per kind: text fields share the Chinese analyzer; facets are sortable columns."""
+    """One schema per kind: text fields share the Chinese analyzer; facets are sortable columns.
+
+    Text fields keep frequencies, not positions (``phrase=False``): no query uses phrases, and
+    positions made every posting larger to write and to read. Facet columns are ``RefBytes``
+    (a table of the few distinct values plus a small number per document): opening Whoosh's
+    default variable-length column decodes an offset for every document, on every search.
+    """
     analyzer = ChineseAnalyzer()
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True),
-        "title": TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
-        "keywords": TEXT(analyzer=analyzer, stored=True, multitoken_query="and"),
-        "text": TEXT(analyzer=analyzer, multitoken_query="and"),
+        "title": TEXT(analyzer=analyzer, stored=True, phrase=False, multitoken_query="and"),
+        "keywords": TEXT(analyzer=analyzer, stored=True, phrase=False, multitoken_query="and"),
+        "text": TEXT(analyzer=analyzer, phrase=False, multitoken_query="and"),
         "excerpt": STORED(),
-        "field": ID(stored=True, sortable=True),
-        "maturity": NUMERIC(stored=True, sortable=True),
-        "maturity_stage": ID(stored=True, sortable=True),
-        "ip_type": ID(stored=True, sortable=True),
-        "modes": KEYWORD(stored=True, commas=True),
-        "price_band": ID(stored=True, sortable=True),
+        "field": ID(stored=True, sortable=_facet_column()),
+        "maturity": _exact(NUMERIC(stored=True, sortable=True)),
+        "maturity_stage": ID(stored=True, sortable=_facet_column()),
+        "ip_type": ID(stored=True, sortable=_facet_column()),
+        # The column holds the comma-joined modes, for query.ModesFacet's counts.
+        "modes": KEYWORD(stored=True, commas=True, sortable=_facet_column()),
+        "price_band": ID(stored=True, sortable=_facet_column()),
         "region": ID(stored=True),
-        "province": ID(stored=True, sortable=True),
-        "org_kind": ID(stored=True, sortable=True),
-        "org_id": NUMERIC(stored=True),
+        "province": ID(stored=True, sortable=_facet_column()),
+        "org_kind": ID(stored=True, sortable=_facet_column()),
+        "org_id": _exact(NUMERIC(stored=True)),
         "org_name": STORED(),
         "status": ID(stored=True),
-        "published": DATETIME(stored=True, sortable=True),
+        "published": _exact(DATETIME(stored=True, sortable=True)),
         "updated": STORED(),
     }
+    # Amounts are sorted on and compared per candidate from their columns (matching's budget
+    # rule), never searched as ranges: see _exact.
     if kind == "achievement":
-        fields["price"] = NUMERIC(bits=64, stored=True, sortable=True, signed=False)
+        fields["price"] = _exact(NUMERIC(bits=64, stored=True, sortable=True, signed=False))
     else:
-        fields["budget_min"] = NUMERIC(bits=64, stored=True, sortable=True, signed=False)
-        fields["budget_max"] = NUMERIC(bits=64, stored=True, sortable=True, signed=False)
+        fields["budget_min"] = _exact(NUMERIC(bits=64, stored=True, sortable=True, signed=False))
+        fields["budget_max"] = _exact(NUMERIC(bits=64, stored=True, sortable=True, signed=False))
     return Schema(**fields)
 
 

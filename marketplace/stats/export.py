@@ -86,7 +86,7 @@ def summary_workbook(summary: Summary) -> bytes:
          *_measures(summary.once_only)],
         [_("Same months last year (output)"), *_measures(summary.change.previous)],
     ]
-    _sheet(book, pgettext("stats", "Summary"), [_("Figure"), *_measure_header()], headline,
+    _sheet(book, _("Overview"), [_("Figure"), *_measure_header()], headline,
            money_columns=(3, 4))
     if summary.target is not None:
         target = summary.target

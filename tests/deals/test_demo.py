@@ -21,7 +21,8 @@ def test_demo_brokerage_data(app):
         sa.select(Contract).where(Contract.status == "registered")).scalars().all()
     years = {contract.registration_no[:4] for contract in registered}
     this_year = local_today().year
-    assert years == {str(this_year - 1), str(this_year)}
+    # Two years of brokered contracts at least (the statistics demo adds older history).
+    assert {str(this_year - 1), str(this_year)} <= years
     assert all(c.seller_region and c.buyer_kind for c in registered)
     assert all(c.tech_amount <= c.contract_amount for c in registered)
     from marketplace.accounts.models import User

@@ -74,16 +74,19 @@ def test_snippets_escape_user_text_and_mark_terms(app):
 
 def test_facets_filters_sort_and_odd_queries(app):
     a = AchievementFactory(title="污水处理膜材料", body="反渗透膜用于工业污水处理",
-                           field="environment", price=Decimal("80000"))
+                           field="environment", price=Decimal("80000"),
+                           modes=["transfer", "license"])
     b = AchievementFactory(title="污水处理生物反应器", body="膜生物反应器处理生活污水",
-                           field="environment", price=Decimal("2000000"))
+                           field="environment", price=Decimal("2000000"), modes=["license"])
     c = AchievementFactory(title="污水监测传感器", body="污水处理厂在线水质监测",
-                           field="electronic_info", price=None)
+                           field="electronic_info", price=None, modes=[])
     search_index.index_listings([a.id, b.id, c.id])
     result = search(SearchRequest(q="污水处理"))
     assert result.total == 3
     assert dict(result.facets["field"]) == {"environment": 2, "electronic_info": 1}
     assert dict(result.facets["price_band"]) == {"lt100k": 1, "1m_5m": 1, "negotiable": 1}
+    # A listing counts under each of its modes.
+    assert dict(result.facets["modes"]) == {"license": 2, "transfer": 1}
     assert sorted(_ids("污水处理", filters=(("field", "environment"),))) == sorted([a.id, b.id])
     assert _ids("污水处理 膜", filters=(("price", "lt100k"),)) == [a.id]
     assert _ids("污水处理", sort="price")[:2] == [a.id, b.id]

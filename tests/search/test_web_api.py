@@ -83,3 +83,29 @@ def test_matching_ranks_with_reasons_and_suggests(app, make_app):
     refresh_matches(wanted.id)
     db.session.commit()
     assert db.session.execute(sa.select(sa.func.count()).select_from(ListingMatch)).scalar() == 0
+
+
+def test_matching_applies_budget_both_ways(app):
+    """Budget ≥ price is a hard rule in both directions (a NumericRange filter once let
+    5,000,000 through a 1,000,000 budget); negotiable listings always pass."""
+    body = "高效光伏组件清洗机器人，适用于大型光伏电站的自动清洗"
+    cheap = achievement(title="光伏清洗机器人", body=body, field="new_energy",
+                        price=Decimal("800000"))
+    dear = achievement(title="光伏清洗机器人二代", body=body, field="new_energy",
+                       price=Decimal("5000000"))
+    free = achievement(title="光伏清洗机器人原型", body=body, field="new_energy", price=None)
+    wanted = demand(title="寻求光伏清洗机器人", body=body, field="new_energy",
+                    budget_max=Decimal("1000000"))
+    index_listings([cheap.id, dear.id, free.id, wanted.id])
+    found = {m.listing_id for m in refresh_matches(wanted.id)}
+    assert cheap.id in found and free.id in found and dear.id not in found
+
+    rich = demand(title="光伏清洗机器人采购", body=body, budget_max=Decimal("9000000"))
+    poor = demand(title="光伏清洗机器人需求", body=body, budget_max=Decimal("2000000"))
+    floor_only = demand(title="光伏清洗机器人合作", body=body, budget_min=Decimal("100000"),
+                        budget_max=None)
+    open_budget = demand(title="光伏清洗机器人引进", body=body, budget_min=None, budget_max=None)
+    index_listings([rich.id, poor.id, floor_only.id, open_budget.id])
+    found = {m.listing_id for m in refresh_matches(dear.id)}
+    assert rich.id in found and open_budget.id in found
+    assert poor.id not in found and floor_only.id not in found

@@ -58,13 +58,13 @@ def test_export_has_a_sheet_for_every_table(client, users, login_as):
     register_contract(amount="1234.56", tech="1000.00")
     services.drain_updates()
     login_as(users["admin"])
-    client.get("/lang/en")  # the sheet names below are the English ones
+    client.get("/lang/en")
     response = client.get(f"/admin/stats/export.xlsx?year={TODAY.year}")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == [
-        "Summary", "By month", "By type", "By field", "By seller kind", "By buyer kind",
+        "Overview", "By month", "By type", "By field", "By seller kind", "By buyer kind",
         "Output by region", "Intake by region", "Top brokers", "Top institutions"]
     summary = book[book.sheetnames[0]]
     assert summary.cell(row=3, column=2).value == 1
@@ -87,7 +87,7 @@ def test_admin_sets_target_and_sees_completion(client, users, login_as):
 
 def test_target_form_shows_field_errors(client, users, login_as):
     login_as(users["admin"])
-    client.get("/lang/en")  # the messages below are the English ones
+    client.get("/lang/en")
     response = client.post("/admin/stats/targets", data={
         "year": "1800", "region": "330000", "contract_amount": "-5", "contract_count": "x"})
     assert response.status_code == 422
@@ -115,7 +115,6 @@ def test_export_never_turns_names_into_formulas(client, users, login_as):
     register_contract(seller=seller)
     services.drain_updates()
     login_as(users["admin"])
-    client.get("/lang/en")  # the sheet name below is the English one
     book = load_workbook(io.BytesIO(client.get("/admin/stats/export.xlsx").data))
     sheet = book["Top institutions"]
     cell = sheet.cell(row=2, column=1)
