@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -50,7 +51,8 @@ def _measures(totals: Totals) -> list[Any]:
 
 
 def _measure_header() -> list[str]:
-    return [_("Contracts"), _("Contract amount (yuan)"), _("Technology amount (yuan)")]
+    return [pgettext("count", "Contracts"), _("Contract amount (yuan)"),
+            _("Technology amount (yuan)")]
 
 
 def _breakdown(book: Workbook, title: str, first: str, rows: list[Row]) -> None:

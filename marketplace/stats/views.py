@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
+from flask_babel import format_date, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -47,7 +47,7 @@ def _chart_data(summary: Summary) -> dict[str, Any]:
     return {
         "unit": _("10k yuan"),
         "labels": {"contract": _("Contract amount"), "tech": _("Technology amount"),
-                   "count": _("Contracts"), "output": _("Output (seller here)"),
+                   "count": pgettext("count", "Contracts"), "output": _("Output (seller here)"),
                    "intake": _("Intake (buyer here)")},
         "month": {"x": [row.label for row in summary.by_month], "amount": wan(summary.by_month),
                   "tech": tech_wan(summary.by_month),

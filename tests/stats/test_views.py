@@ -115,6 +115,7 @@ def test_export_never_turns_names_into_formulas(client, users, login_as):
     register_contract(seller=seller)
     services.drain_updates()
     login_as(users["admin"])
+    client.get("/lang/en")  # the sheet name below is the English one
     book = load_workbook(io.BytesIO(client.get("/admin/stats/export.xlsx").data))
     sheet = book["Top institutions"]
     cell = sheet.cell(row=2, column=1)
