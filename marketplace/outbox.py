@@ -117,6 +117,12 @@ def drain(topic: str, handle: Callable[[dict[str, Any], int], Any], *, batch_siz
                 with db.session.begin_nested():
                     handle(message.payload, message.id)
                 message.processed_at = utcnow()
+            except sa.exc.OperationalError:
+                # The database, not the message (SQLite locked by another process, a deadlock,
+                # a lost connection): leave the whole batch pending for the next drain or sweep
+                # instead of counting an attempt — five of those used to drop the message.
+                db.session.rollback()
+                raise
             except Exception as error:  # one bad message must not block the queue forever
                 log.exception("outbox %s message %s failed", topic, message.id)
                 message.attempts += 1

@@ -283,12 +283,13 @@ _LIVE_WORKERS: list[WorkerProcess] = []
 
 
 class WorkerProcess:
-    def __init__(self, env: dict[str, str], queues: str, log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], queues: str, log_path: Path,
+                 beat: bool = False) -> None:
         self.log_path = log_path
         self.log = log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "marketplace", "worker", "-Q", queues, "-c", "1",
-             "--loglevel", "info"],
+             "--loglevel", "info", *(["--beat"] if beat else [])],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -325,11 +326,13 @@ class WorkerProcess:
 @pytest.fixture
 def start_worker(worker_env: dict[str, str], tmp_path: Path
                  ) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start real ``marketplace worker`` processes; all are stopped after the test."""
+    """Start real ``marketplace worker`` processes (``beat=True``: with the periodic jobs, such
+    as the outbox sweep, as ``marketplace up`` runs it); all are stopped after the test."""
     started: list[WorkerProcess] = []
 
-    def start(queues: str = "default,search") -> WorkerProcess:
-        worker = WorkerProcess(worker_env, queues, tmp_path / f"worker-{len(started)}.log")
+    def start(queues: str = "default,search", beat: bool = False) -> WorkerProcess:
+        worker = WorkerProcess(worker_env, queues, tmp_path / f"worker-{len(started)}.log",
+                               beat=beat)
         started.append(worker)
         _LIVE_WORKERS.append(worker)
         return worker

@@ -43,6 +43,33 @@ def test_drain_marks_messages_processed(app):
     assert handled == 1 and pending_count("notify") == 0
 
 
+def test_a_locked_database_is_not_counted_against_the_message(app):
+    """Regression: "database is locked" (another process writing the SQLite file) counted as a
+    failed attempt, and after five the message was marked processed — the notification, index
+    update or statistics update was lost."""
+    import sqlite3
+
+    import pytest
+
+    admin = UserFactory(role="admin")
+    org = OrganisationFactory(verified=False)
+    UserFactory(org=org)
+    services.verify_organisation(admin, org.id)
+
+    def locked(payload, message_id):
+        raise sa.exc.OperationalError("INSERT INTO notifications", {},
+                                      sqlite3.OperationalError("database is locked"))
+
+    for _attempt in range(6):
+        with pytest.raises(sa.exc.OperationalError):
+            drain("notify", locked)
+    message = db.session.execute(sa.select(OutboxMessage)).scalar_one()
+    assert message.processed_at is None and message.attempts == 0
+    assert drain("notify", lambda payload, message_id: deliver(payload, outbox_id=message_id)) == 1
+    assert pending_count("notify") == 0
+    assert db.session.execute(sa.select(Notification)).scalar() is not None
+
+
 def test_notification_is_delivered_by_a_real_worker(worker_app, start_worker):
     admin = UserFactory(role="admin")
     org = OrganisationFactory(verified=False, name="待验证研究院", kind="institute")

@@ -105,9 +105,8 @@ def _deal(achievement: Achievement, buyer_org_id: int, demand: Demand | None, st
     deal = Deal(achievement_id=achievement.id, demand_id=demand.id if demand else None,
                 seller_org_id=achievement.org_id, buyer_org_id=buyer_org_id, source=source,
                 stage="suggested", score=0.78 if source == "match" else None,
-                reasons=[{"code": "shared_terms", "text": "共同关键词",
-                          "terms": list(achievement.keywords or [])[:2]},
-                         {"code": "same_field", "text": "技术领域相同"}]
+                reasons=[{"code": "shared_terms", "terms": list(achievement.keywords or [])[:2]},
+                         {"code": "same_field", "field": achievement.field}]
                 if source == "match" else [], created_at=started)
     db.session.add(deal)
     db.session.flush()

@@ -225,9 +225,12 @@ def compute_matches(listing: Listing, params: MatchParams = DEFAULT_PARAMS,
     other = "achievement" if listing.kind == "demand" else "demand"
     terms, synonyms = _key_terms(listing, params)
     searcher = get_searcher(other)
-    if params.max_df < 1.0 and terms:
-        # Words found everywhere (技术, 系统) add little to the ranking but cost the most time.
-        most = params.max_df * max(1, searcher.doc_count())
+    most = params.max_df * searcher.doc_count()
+    # Words found everywhere (技术, 系统) add little to the ranking but cost the most time. On
+    # a small index (under min_terms / max_df documents) a share of the documents means
+    # nothing: every real term looked "frequent" and only words no listing has were kept, so a
+    # new or regional site found no matches at all. There every term is searched.
+    if params.max_df < 1.0 and terms and most >= params.min_terms:
         df = {t: searcher.doc_frequency("text", t) for t, _ in terms}
         keep = {t for t, _ in terms if df[t] <= most}
         if len(keep) < params.min_terms:

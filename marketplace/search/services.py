@@ -38,5 +38,6 @@ def matches_panel(actor: Any, listing: Listing, limit: int = 10) -> list[dict[st
     if listing is None or not can_see_matches(actor, listing):
         return None
     return [{"listing": other, "score": match.score,
-             "reasons": [reason_text(reason) for reason in match.reasons or []]}
+             "reasons": [{"code": reason.get("code"), "text": reason_text(reason)}
+                         for reason in match.reasons or []]}
             for other, match in stored_matches(listing, limit=limit)]

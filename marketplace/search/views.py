@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.money import format_wan
+from marketplace.search.matching import reason_text
 from marketplace.search.query import FILTERS, SORTS, SearchRequest, search
 from marketplace.search.schema import KINDS, PRICE_BANDS
 from marketplace.search.services import matches_panel
@@ -43,13 +44,14 @@ def search_page():  # type: ignore[no-untyped-def]
 
 
 def init_search_templating(app: Flask) -> None:
-    """``listing_matches(listing)`` for the listing pages' matches panel."""
+    """``listing_matches(listing)`` for the listing pages' matches panel, ``match_reason(reason)``
+    for a stored match reason as a sentence in the reader's language (deal pages)."""
 
     def listing_matches(listing: Any, limit: int = 10) -> list[dict[str, Any]] | None:
         return matches_panel(current_user, listing, limit=limit)
 
-    app.jinja_env.globals.update(listing_matches=listing_matches, fen_wan=fen_wan,
-                                 price_band_label=price_band_label)
+    app.jinja_env.globals.update(listing_matches=listing_matches, match_reason=reason_text,
+                                 fen_wan=fen_wan, price_band_label=price_band_label)
 
 
 def fen_wan(fen: int | None) -> str:

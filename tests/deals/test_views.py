@@ -97,6 +97,33 @@ def test_broker_journey_in_the_browser(app, make_user):
     assert party.get(f"/contracts/{contract.id}/edit").status_code == 403
 
 
+def test_match_reasons_on_the_deal_page_are_sentences_not_codes(app, make_user):
+    """Regression: the deal page printed the stored reason codes (``same_field``,
+    ``price_within_budget``…) instead of the sentences the matches panel shows."""
+    _seller, _buyer, achievement, demand = _pair()
+    # What the matching worker stores (search.matching._reasons).
+    record_suggestion(demand.id, achievement.id, 0.81, [
+        {"code": "shared_terms", "terms": ["巡检", "机器人"]},
+        {"code": "same_field", "field": "advanced_manufacturing"},
+        {"code": "maturity", "level": 7},
+        {"code": "price_within_budget"},
+    ])
+    db.session.commit()
+    deal = db.session.execute(sa.select(Deal)).scalar_one()
+    web = app.test_client()
+    login(web, make_user("broker"))
+    page = web.get(f"/deals/{deal.id}").get_data(as_text=True)
+    start = page.index('data-testid="reasons"')
+    reasons = page[start:page.index("</ul>", start)]
+    for code in ("shared_terms", "same_field", "price_within_budget", "maturity"):
+        assert f'data-reason="{code}"' in reasons
+        assert f">{code}<" not in reasons and f"{code}\n" not in reasons
+    assert "共同关键词：巡检、机器人" in reasons and "价格在预算范围内" in reasons
+    web.get("/lang/en")
+    page = web.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "Shared key terms: 巡检、机器人" in page and "Price within budget" in page
+
+
 def test_failing_a_deal_needs_a_reason(app, make_user):
     _seller, _buyer, achievement, demand = _pair()
     broker = make_user("broker")

@@ -29,12 +29,18 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture
-def live_server(app: Any, start_worker: Callable[..., Any],
+def live_server(app: Any, worker_app: Any, start_worker: Callable[..., Any],
                 start_server: Callable[[], WebServer]  # noqa: F811
                 ) -> Iterator[WebServer]:
-    """Web + worker on this test's database and broker (``app`` is the same database, for
-    factories and assertions in the test process)."""
-    start_worker("default,search")
+    """Web + worker on this test's database and broker.
+
+    The test process works in ``worker_app`` (pushed after ``app``, so it is the current app):
+    the same database, for factories and assertions, and the same broker, so what a service
+    called from the test enqueues (matching, statistics) reaches the live worker.
+    """
+    # With beat, as `marketplace up` runs it: the outbox sweep re-dispatches a drain that lost
+    # a race for the SQLite write lock.
+    start_worker("default,search", beat=True)
     server = start_server()
     yield server
     assert server.errors() == [], server.output()[-4000:]

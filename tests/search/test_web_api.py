@@ -109,3 +109,24 @@ def test_matching_applies_budget_both_ways(app):
     found = {m.listing_id for m in refresh_matches(dear.id)}
     assert rich.id in found and open_budget.id in found
     assert poor.id not in found and floor_only.id not in found
+
+
+def test_matching_on_a_small_index_ignores_words_no_listing_has(app):
+    """Regression: with few listings every real term is "frequent" (in more than 5% of the
+    documents), and the fallback kept the "rarest" terms — words no listing contains, which
+    cannot match — so a new or regional site found no matches at all."""
+    fit = achievement(title="印染废水膜分离与中水回用成套技术", field="environment",
+                      body="采用陶瓷膜与反渗透组合工艺处理印染废水，出水回用于漂染工序。",
+                      keywords=["印染废水", "膜分离", "中水回用"], price=Decimal("600000"))
+    near = achievement(title="印染废水臭氧催化氧化深度处理技术", field="environment",
+                       body="以臭氧催化氧化深度处理印染废水，COD去除率85%以上。",
+                       price=Decimal("300000"))
+    other = achievement(title="石墨烯导热膜制备技术", body="化学气相沉积法制备石墨烯薄膜。",
+                        field="new_materials")
+    wanted = demand(title="印染废水深度处理与中水回用技术需求", field="environment",
+                    body="我公司是温州的印染企业，日排印染废水三千吨，需要低成本的深度处理"
+                         "与中水回用技术，要求出水稳定达标并回用于生产。",
+                    keywords=["印染废水", "中水回用", "深度处理"], budget_max=Decimal("1000000"))
+    index_listings([fit.id, near.id, other.id, wanted.id])
+    found = [m.listing_id for m in refresh_matches(wanted.id)]
+    assert found[:2] == [fit.id, near.id] and other.id not in found
