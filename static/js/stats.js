@@ -32,7 +32,8 @@
     { type: "bar", name: data.labels.contract, x: data.month.x, y: data.month.amount },
     { type: "scatter", mode: "lines+markers", name: data.labels.tech, x: data.month.x,
       y: data.month.tech }
-  ]);
+  // Months as categories ("2026-03"): as dates plotly would label them in English.
+  ], { xaxis: { automargin: true, type: "category" } });
   ["type", "field", "seller_kind"].forEach(function (key) {
     draw("chart-" + key, [{ type: "bar", name: data.labels.contract, x: data[key].x,
                             y: data[key].amount }], { showlegend: false });
