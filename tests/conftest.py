@@ -282,24 +282,18 @@ def worker_app(make_app: Callable[..., Any], worker_env: dict[str, str]) -> Iter
 _LIVE_WORKERS: list[WorkerProcess] = []
 
 
-class WorkerProcess:
-    def __init__(self, env: dict[str, str], queues: str, log_path: Path,
-                 beat: bool = False) -> None:
+class ManagedProcess:
+    """A ``python -m marketplace …`` subprocess in its own process group, logging to a file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
         self.log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "marketplace", "worker", "-Q", queues, "-c", "1",
-             "--loglevel", "info", *(["--beat"] if beat else [])],
+            [sys.executable, "-m", "marketplace", *args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.killed = False
-
-    def assert_alive(self) -> None:
-        """Fail at once (with the worker's log) if the worker died on its own."""
-        if self.proc.poll() is not None and not self.killed:
-            raise AssertionError(f"worker exited with {self.proc.returncode}:\n"
-                                 + self.output()[-4000:])
 
     def kill(self) -> None:
         """SIGKILL the whole process group, as a crash would."""
@@ -321,6 +315,19 @@ class WorkerProcess:
     def output(self) -> str:
         self.log.flush()
         return self.log_path.read_text(errors="replace")
+
+
+class WorkerProcess(ManagedProcess):
+    def __init__(self, env: dict[str, str], queues: str, log_path: Path,
+                 beat: bool = False) -> None:
+        super().__init__(["worker", "-Q", queues, "-c", "1", "--loglevel", "info",
+                          *(["--beat"] if beat else [])], env, log_path)
+
+    def assert_alive(self) -> None:
+        """Fail at once (with the worker's log) if the worker died on its own."""
+        if self.proc.poll() is not None and not self.killed:
+            raise AssertionError(f"worker exited with {self.proc.returncode}:\n"
+                                 + self.output()[-4000:])
 
 
 @pytest.fixture

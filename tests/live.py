@@ -4,11 +4,7 @@ tests), and a small JSON client for talking to it."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ManagedProcess
 
 
 def free_port() -> int:
@@ -27,19 +23,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class WebServer:
+class WebServer(ManagedProcess):
     """``python -m marketplace serve`` on a free loopback port, as a user would start it."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "marketplace", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        super().__init__(["serve", "--port", str(self.port)], env, log_path)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -54,24 +44,6 @@ class WebServer:
             except OSError:
                 time.sleep(0.2)
         raise AssertionError("web server did not answer /healthz:\n" + self.output()[-4000:])
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
 
     def errors(self) -> list[str]:
         """Server-side tracebacks or 5xx access-log lines seen so far."""
