@@ -1,0 +1,1 @@
+"""Shared large instruments (大型仪器设备共享): library, bookings, usage and utilisation."""
