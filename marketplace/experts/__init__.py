@@ -1,0 +1,1 @@
+"""The expert library (专家库) and evaluations (成果评价)."""
