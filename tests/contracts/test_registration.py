@@ -19,8 +19,9 @@ from tests.factories import ContractFactory, OrganisationFactory
 
 
 def _submitted(seller, buyer, **kwargs) -> Contract:
-    return ContractFactory(seller_org=seller, buyer_org=buyer, status="submitted",
-                           signed_on=date(2025, 4, 1), **kwargs)
+    return ContractFactory(
+        seller_org=seller, buyer_org=buyer, status="submitted", signed_on=date(2025, 4, 1), **kwargs
+    )
 
 
 def test_numbers_run_per_region_and_year(app, make_user):
@@ -36,10 +37,14 @@ def test_numbers_run_per_region_and_year(app, make_user):
     assert numbers == [f"{year}330300000001", f"{year}330100000001", f"{year}330300000002"]
     # Back-dated registration (an import of last year's register) has its own sequence.
     last_year = datetime(year - 1, 12, 31, 15, 0, tzinfo=UTC)  # 23:00 in Beijing
-    assert services.register_contract(admin, old.id, at=last_year).registration_no == \
-        f"{year - 1}330300000001"
-    counters = {(c.year, c.region): c.last_seq for c in db.session.execute(
-        sa.select(RegistrationCounter)).scalars()}
+    assert (
+        services.register_contract(admin, old.id, at=last_year).registration_no
+        == f"{year - 1}330300000001"
+    )
+    counters = {
+        (c.year, c.region): c.last_seq
+        for c in db.session.execute(sa.select(RegistrationCounter)).scalars()
+    }
     assert counters == {(year, "330300"): 2, (year, "330100"): 1, (year - 1, "330300"): 1}
 
 
@@ -82,12 +87,15 @@ def test_only_admins_register_and_only_submitted_contracts(app, make_user):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not (os.environ.get("DATABASE_URL") or "").startswith("postgres"),
-                    reason="needs PostgreSQL (DATABASE_URL)")
+@pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL") or "").startswith("postgres"),
+    reason="needs PostgreSQL (DATABASE_URL)",
+)
 def test_fifty_concurrent_registrations_get_consecutive_numbers(make_app):
     threads_count = 50
-    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 20, "max_overflow": 40,
-                                              "pool_timeout": 60})
+    app = make_app(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 20, "max_overflow": 40, "pool_timeout": 60}
+    )
     with app.app_context():
         from tests.factories import UserFactory
 
@@ -108,7 +116,8 @@ def test_fifty_concurrent_registrations_get_consecutive_numbers(make_app):
                 admin = db.session.get(User, admin_id)
                 barrier.wait(timeout=60)
                 numbers[contract_id] = services.register_contract(
-                    admin, contract_id).registration_no
+                    admin, contract_id
+                ).registration_no
             except BaseException as error:  # reported below, with the thread's contract
                 errors.append(error)
             finally:
@@ -125,6 +134,9 @@ def test_fifty_concurrent_registrations_get_consecutive_numbers(make_app):
     with app.app_context():
         counter = db.session.get(RegistrationCounter, (year, "330300"))
         assert counter.last_seq == threads_count
-        stored = db.session.execute(sa.select(Contract.registration_no)
-                                    .where(Contract.id.in_(ids))).scalars().all()
+        stored = (
+            db.session.execute(sa.select(Contract.registration_no).where(Contract.id.in_(ids)))
+            .scalars()
+            .all()
+        )
         assert sorted(stored) == sorted(numbers.values())

@@ -1,0 +1,1 @@
+"""The registration office: certificates, public verification, worklist, reports, bulletins."""
