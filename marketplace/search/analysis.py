@@ -15,7 +15,7 @@ from typing import Any
 
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
 
-from marketplace.search.textproc import stop_words, tokenizer
+from marketplace.text.textproc import stop_words, tokenizer
 
 _WORD = re.compile(r"\w", re.UNICODE)
 
@@ -29,9 +29,18 @@ class ChineseTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(type(self))
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, mode: str = "", **kwargs: Any) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
         tok = tokenizer()
         freq = tok.FREQ
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
@@ -47,17 +56,24 @@ class ChineseTokenizer(Tokenizer):
                     parts = _cover(word, freq)
                     if parts:
                         for offset, part in parts:
-                            yield _fill(token, part, position, base + offset,
-                                        base + offset + len(part), keeporiginal)
+                            yield _fill(
+                                token,
+                                part,
+                                position,
+                                base + offset,
+                                base + offset + len(part),
+                                keeporiginal,
+                            )
                             position += 1
                         continue
                 else:
                     for size in (2, 3):
                         for i in range(len(word) - size + 1):
-                            gram = word[i:i + size]
+                            gram = word[i : i + size]
                             if freq.get(gram):
-                                yield _fill(token, gram, position, base + i, base + i + size,
-                                            keeporiginal)
+                                yield _fill(
+                                    token, gram, position, base + i, base + i + size, keeporiginal
+                                )
             yield _fill(token, word, position, base, start_char + end, keeporiginal)
             position += 1
 
@@ -68,7 +84,7 @@ def _cover(word: str, freq: dict[str, int]) -> list[tuple[int, str]]:
     i = 0
     while i < len(word):
         for size in (3, 2):
-            gram = word[i:i + size]
+            gram = word[i : i + size]
             if len(gram) == size and freq.get(gram):
                 parts.append((i, gram))
                 i += size
@@ -78,8 +94,9 @@ def _cover(word: str, freq: dict[str, int]) -> list[tuple[int, str]]:
     return parts
 
 
-def _fill(token: Token, text: str, pos: int, startchar: int, endchar: int,
-          keeporiginal: bool) -> Token:
+def _fill(
+    token: Token, text: str, pos: int, startchar: int, endchar: int, keeporiginal: bool
+) -> Token:
     token.text = text
     token.boost = 1.0
     token.stopped = False

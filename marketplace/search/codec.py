@@ -17,7 +17,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 
 
-class _LengthsReader(W3PerDocReader):  # type: ignore[misc]
+class _LengthsReader(W3PerDocReader):
     def __init__(self, storage: Any, segment: Any) -> None:
         super().__init__(storage, segment)
         self._has_column: dict[str, bool] = {}
@@ -29,7 +29,7 @@ class _LengthsReader(W3PerDocReader):  # type: ignore[misc]
         return known
 
 
-class WriterCodec(W3Codec):  # type: ignore[misc]
+class WriterCodec(W3Codec):
     """``W3Codec`` with the remembering lengths reader (pass as ``ix.writer(codec=...)``)."""
 
     def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:

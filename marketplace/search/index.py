@@ -32,10 +32,11 @@ from whoosh.searching import Searcher
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
-from marketplace.outbox import OutboxMessage
+from marketplace.outbox import Item, OutboxMessage, drain
 from marketplace.search.codec import WriterCodec
+from marketplace.search.rematch import rematch_unmatched
 from marketplace.search.schema import KINDS, listing_document, make_schema
-from marketplace.search.textproc import stop_words, tokenizer
+from marketplace.text.textproc import stop_words, tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def index_root(root: str | Path | None = None) -> Path:
 
 
 # -- generations ---------------------------------------------------------------------------------
+
 
 def _new_generation_name() -> str:
     return f"gen-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
@@ -126,14 +128,19 @@ def _writer(ix: Index, **kwargs: Any) -> Any:
 
 # -- applying changes ------------------------------------------------------------------------------
 
+
 def _load_listings(ids: Iterable[int]) -> dict[int, Listing]:
     ids = sorted(set(ids))
     found: dict[int, Listing] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows = db.session.execute(
-            sa.select(Listing).options(joinedload(Listing.org)).where(Listing.id.in_(chunk))
-        ).unique().scalars()
+        chunk = ids[start : start + 500]
+        rows = (
+            db.session.execute(
+                sa.select(Listing).options(joinedload(Listing.org)).where(Listing.id.in_(chunk))
+            )
+            .unique()
+            .scalars()
+        )
         found.update({row.id: row for row in rows})
     return found
 
@@ -177,59 +184,44 @@ def index_listings(listing_ids: Iterable[int], root: str | Path | None = None) -
 def drain_search_outbox(batch_size: int = 200, root: str | Path | None = None) -> int:
     """Apply pending ``search`` outbox messages; returns how many were processed.
 
-    Each batch: read the messages, write the index (one commit per kind), then mark them
-    processed in one database commit. A crash before that commit leaves them pending and they are
-    simply applied again — indexing a listing's current state is idempotent.
+    ``outbox.drain`` in batch mode: each batch is written to the index (one commit per kind,
+    under the writer lock), then one short database transaction marks the messages processed
+    and queues matching for listings of the other kind that have none yet (see
+    ``matching.rematch_unmatched``). A crash before that commit leaves them pending and they are
+    simply applied again — indexing a listing's current state is idempotent. A bad message is
+    retried alone, and given up after the outbox's attempts cap.
     """
     path = index_root(root)
     ensure_index(path)
-    processed = 0
-    while True:
-        query = (sa.select(OutboxMessage)
-                 .where(OutboxMessage.topic == "search", OutboxMessage.processed_at.is_(None))
-                 .order_by(OutboxMessage.id).limit(batch_size))
-        if db.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        messages = db.session.execute(query).scalars().all()
-        if not messages:
-            db.session.rollback()
-            return processed
+
+    def apply(items: list[Item]) -> None:
         ids = []
-        for message in messages:
-            listing_id = (message.payload or {}).get("listing_id")
-            if isinstance(listing_id, int):
-                ids.append(listing_id)
-            else:
-                message.last_error = f"bad payload: {message.payload!r}"[:2000]
-        try:
-            with writer_lock(path):
-                _apply(path, ensure_index(path), ids)
-        except Exception as error:
-            db.session.rollback()
-            log.exception("search drain failed; the batch stays pending")
-            _record_failure([m.id for m in messages], error)
-            raise
-        now = utcnow()
-        for message in messages:
-            message.processed_at = now
-            message.attempts += 1
-        db.session.commit()
-        processed += len(messages)
+        for _message_id, payload in items:
+            listing_id = (payload or {}).get("listing_id")
+            if not isinstance(listing_id, int):
+                raise ValueError(f"bad search payload: {payload!r}")
+            ids.append(listing_id)
+        with writer_lock(path):
+            _apply(path, ensure_index(path), ids)
 
+    def then(items: list[Item]) -> None:
+        rematch_unmatched(payload["listing_id"] for _message_id, payload in items)
 
-def _record_failure(message_ids: list[int], error: Exception) -> None:
-    db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
-        .values(attempts=OutboxMessage.attempts + 1,
-                last_error=f"{type(error).__name__}: {error}"[:2000]))
-    db.session.commit()
+    return drain(
+        "search", apply, batch=True, then=then, transient=(LockError,), batch_size=batch_size
+    )
 
 
 # -- full reindex and check ----------------------------------------------------------------------
 
+
 def published_query(kind: str) -> sa.Select:
-    return (sa.select(Listing).options(joinedload(Listing.org))
-            .where(Listing.kind == kind, Listing.status == "published").order_by(Listing.id))
+    return (
+        sa.select(Listing)
+        .options(joinedload(Listing.org))
+        .where(Listing.kind == kind, Listing.status == "published")
+        .order_by(Listing.id)
+    )
 
 
 def published_count() -> int:
@@ -244,9 +236,12 @@ def _documents(kind: str, chunk: int = 2000) -> Iterator[dict[str, Any]]:
     last = 0
     while True:
         with Session(db.engine) as session:
-            rows = session.execute(
-                published_query(kind).where(Listing.id > last).limit(chunk)
-            ).unique().scalars().all()
+            rows = (
+                session.execute(published_query(kind).where(Listing.id > last).limit(chunk))
+                .unique()
+                .scalars()
+                .all()
+            )
             docs = [listing_document(row) for row in rows]
         if not docs:
             return
@@ -254,8 +249,9 @@ def _documents(kind: str, chunk: int = 2000) -> Iterator[dict[str, Any]]:
         last = int(docs[-1]["id"])
 
 
-def reindex(root: str | Path | None = None, procs: int = 2,
-            progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def reindex(
+    root: str | Path | None = None, procs: int = 2, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     """Build a fresh generation from the database aside, then swap it in atomically.
 
     Changes still pending in the outbox are drained into the new generation after the swap; the
@@ -300,8 +296,10 @@ def reindex(root: str | Path | None = None, procs: int = 2,
         built = whoosh_index.open_dir(str(path / name), indexname=kind)
         try:
             if built.doc_count() != count:
-                raise RuntimeError(f"reindex of {kind}: {count} documents added but "
-                                   f"{built.doc_count()} in the new index")
+                raise RuntimeError(
+                    f"reindex of {kind}: {count} documents added but "
+                    f"{built.doc_count()} in the new index"
+                )
         finally:
             built.close()
         counts[kind] = count
@@ -309,19 +307,32 @@ def reindex(root: str | Path | None = None, procs: int = 2,
         previous = current_generation(path)
         _write_pointer(path, name)
         # Changes the drain wrote into the old generation while we were building.
-        changed = db.session.execute(
-            sa.select(OutboxMessage.payload).where(OutboxMessage.topic == "search",
-                                                   OutboxMessage.processed_at >= started)
-        ).scalars().all()
-        changed = [p["listing_id"] for p in changed
-                   if isinstance(p, dict) and isinstance(p.get("listing_id"), int)]
+        changed = (
+            db.session.execute(
+                sa.select(OutboxMessage.payload).where(
+                    OutboxMessage.topic == "search", OutboxMessage.processed_at >= started
+                )
+            )
+            .scalars()
+            .all()
+        )
+        changed = [
+            p["listing_id"]
+            for p in changed
+            if isinstance(p, dict) and isinstance(p.get("listing_id"), int)
+        ]
         if changed:
             _apply(path, name, changed)
         _remove_old_generations(path, keep={name, previous})
     seconds = time.perf_counter() - t0
     total = sum(counts.values())
-    return {"generation": name, "counts": counts, "documents": total, "seconds": seconds,
-            "docs_per_second": total / seconds if seconds else 0.0}
+    return {
+        "generation": name,
+        "counts": counts,
+        "documents": total,
+        "seconds": seconds,
+        "docs_per_second": total / seconds if seconds else 0.0,
+    }
 
 
 def _remove_old_generations(root: Path, keep: set[str | None]) -> None:
@@ -355,8 +366,9 @@ def check(root: str | Path | None = None) -> CheckReport:
     for kind in KINDS:
         ix = open_index(path, kind)
         with ix.searcher() as searcher:
-            indexed = {int(fields["id"]): fields.get("updated")
-                       for fields in searcher.all_stored_fields()}
+            indexed = {
+                int(fields["id"]): fields.get("updated") for fields in searcher.all_stored_fields()
+            }
         ix.close()
         seen: set[int] = set()
         for doc in _documents(kind):
@@ -385,7 +397,8 @@ def get_searcher(kind: str, root: str | Path | None = None) -> Searcher:
     """
     path = index_root(root)
     cache: dict[tuple[str, str], tuple[str, Index, Searcher]] = _local.__dict__.setdefault(
-        "cache", {})
+        "cache", {}
+    )
     key = (str(path), kind)
     generation = current_generation(path) or ensure_index(path)
     entry = cache.get(key)
@@ -404,12 +417,3 @@ def get_searcher(kind: str, root: str | Path | None = None) -> Searcher:
     searcher = ix.searcher()
     cache[key] = (generation, ix, searcher)
     return searcher
-
-
-def close_searchers() -> None:
-    cache = _local.__dict__.get("cache", {})
-    for _generation, ix, searcher in cache.values():
-        with contextlib.suppress(Exception):
-            searcher.close()
-            ix.close()
-    cache.clear()

@@ -11,7 +11,9 @@ from whoosh.columns import RefBytesColumn
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from marketplace.listings.models import Listing
+from marketplace.money import to_fen
 from marketplace.search.analysis import ChineseAnalyzer
+from marketplace.search.results import patent_terms
 from marketplace.vocab import maturity_stage
 
 KINDS = ("achievement", "demand")
@@ -38,7 +40,7 @@ def price_band(amount: Decimal | None) -> str:
 
 
 def _fen(amount: Decimal | None) -> int | None:
-    return None if amount is None else int(amount * 100)
+    return None if amount is None else to_fen(amount)
 
 
 def _exact(field: NUMERIC) -> NUMERIC:
@@ -71,6 +73,9 @@ def make_schema(kind: str) -> Schema:
         "title": TEXT(analyzer=analyzer, stored=True, phrase=False, multitoken_query="and"),
         "keywords": TEXT(analyzer=analyzer, stored=True, phrase=False, multitoken_query="and"),
         "text": TEXT(analyzer=analyzer, phrase=False, multitoken_query="and"),
+        # The organisation's name and the patent numbers ("pn" + digits) are searched too.
+        "org": TEXT(analyzer=analyzer, phrase=False, multitoken_query="and"),
+        "patents": KEYWORD(scorable=True),
         "excerpt": STORED(),
         "field": ID(stored=True, sortable=_facet_column()),
         "maturity": _exact(NUMERIC(stored=True, sortable=True)),
@@ -105,8 +110,12 @@ def listing_region(listing: Listing) -> str | None:
 def fingerprint(doc: dict[str, Any]) -> str:
     """A hash of everything indexed, which ``search check`` compares to find stale documents
     (a hash, not ``updated_at``, so that a view counter bump is not drift)."""
-    content = json.dumps({k: v for k, v in doc.items() if k != "updated"}, sort_keys=True,
-                         default=str, ensure_ascii=False)
+    content = json.dumps(
+        {k: v for k, v in doc.items() if k != "updated"},
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
+    )
     return hashlib.sha1(content.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
@@ -129,6 +138,10 @@ def listing_document(listing: Listing) -> dict[str, Any]:
         "org_kind": listing.org.kind if listing.org is not None else "unknown",
         "org_id": listing.org_id,
         "org_name": listing.org.name if listing.org is not None else "",
+        "org": listing.org.name if listing.org is not None else "",
+        "patents": " ".join(
+            patent_terms(" ".join((listing.title, body, *(listing.patent_numbers or []))))
+        ),
         "status": listing.status,
     }
     if listing.maturity is not None:

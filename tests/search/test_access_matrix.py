@@ -18,20 +18,33 @@ def pair(users):
     researcher's, and their stored match."""
     d = demand(title="寻求锂电池回收技术", org=users["enterprise"].org)
     a = achievement(title="锂电池回收工艺", org=users["researcher"].org)
-    db.session.add(ListingMatch(demand_id=d.id, achievement_id=a.id, score=0.8,
-                                reasons=[{"code": "same_field", "field": "new_materials"}]))
+    for side in ("demand", "achievement"):  # each ranked the other
+        db.session.add(
+            ListingMatch(
+                demand_id=d.id,
+                achievement_id=a.id,
+                ranked_by=side,
+                score=0.8,
+                reasons=[{"code": "same_field", "field": "new_materials"}],
+            )
+        )
     db.session.commit()
     return d, a
 
 
 # (role, listing) -> expected status for GET /api/v1/<kind>s/<id>/matches
 EXPECTED = {
-    ("anonymous", "demand"): 401, ("anonymous", "achievement"): 401,
+    ("anonymous", "demand"): 401,
+    ("anonymous", "achievement"): 401,
     # Own organisation's listing: allowed; the other organisation's: refused.
-    ("researcher", "demand"): 403, ("researcher", "achievement"): 200,
-    ("enterprise", "demand"): 200, ("enterprise", "achievement"): 403,
-    ("broker", "demand"): 200, ("broker", "achievement"): 200,
-    ("admin", "demand"): 200, ("admin", "achievement"): 200,
+    ("researcher", "demand"): 403,
+    ("researcher", "achievement"): 200,
+    ("enterprise", "demand"): 200,
+    ("enterprise", "achievement"): 403,
+    ("broker", "demand"): 200,
+    ("broker", "achievement"): 200,
+    ("admin", "demand"): 200,
+    ("admin", "achievement"): 200,
 }
 
 
@@ -47,7 +60,7 @@ def test_matches_api_matrix(client, users, pair, auth_headers, role, kind):
         item = response.json["items"][0]
         other = "achievement" if kind == "demand" else "demand"
         assert item[other]["id"] == (a.id if kind == "demand" else d.id)
-        assert item["score"] == 0.8 and item["reasons"][0]["code"] == "same_field"
+        assert item["score"] == 80 and item["reasons"][0]["code"] == "same_field"
 
 
 def test_matches_api_wrong_kind_and_missing(client, users, pair, auth_headers):
@@ -55,8 +68,7 @@ def test_matches_api_wrong_kind_and_missing(client, users, pair, auth_headers):
     headers = auth_headers(users["admin"])
     assert client.get(f"/api/v1/achievements/{d.id}/matches", headers=headers).status_code == 404
     assert client.get("/api/v1/demands/999999/matches", headers=headers).status_code == 404
-    assert client.get(f"/api/v1/demands/{d.id}/matches?limit=0",
-                      headers=headers).status_code == 422
+    assert client.get(f"/api/v1/demands/{d.id}/matches?limit=0", headers=headers).status_code == 422
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,6 +1,6 @@
 """Keyword extraction keeps domain terms whole and drops generic words."""
 
-from marketplace.search.keywords import extract_keywords
+from marketplace.text.keywords import extract_keywords
 
 
 def test_domain_terms_stay_whole_and_come_first():

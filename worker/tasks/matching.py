@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from marketplace.search.matching import drain_matching_outbox as drain
+from marketplace.deals.suggestions import drain_matching_outbox as drain
 
 
 @shared_task(ignore_result=True, acks_late=True)
