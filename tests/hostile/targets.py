@@ -15,10 +15,30 @@ from tests.hostile.world import World, forms_in
 
 SKIP_ENDPOINTS = {"static", "bootstrap.static"}
 # Fuzzed only anonymously: a signed-in actor would end its own session.
-SESSION_ENDING = {("accounts.logout", "POST"), ("api_auth.TokenResource", "DELETE"),
-                  ("accounts.change_password", "POST")}
-COMMON_QUERY = ("q", "page", "per_page", "sort", "field", "status", "kind", "year", "region",
-                "next", "lang", "limit", "maturity", "ip_type", "mode", "price_min", "price_max")
+SESSION_ENDING = {
+    ("accounts.logout", "POST"),
+    ("api_auth.TokenResource", "DELETE"),
+    ("accounts.change_password", "POST"),
+}
+COMMON_QUERY = (
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    "field",
+    "status",
+    "kind",
+    "year",
+    "region",
+    "next",
+    "lang",
+    "limit",
+    "maturity",
+    "ip_type",
+    "mode",
+    "price_min",
+    "price_max",
+)
 
 
 @dataclass
@@ -26,11 +46,11 @@ class Endpoint:
     rule: str
     endpoint: str
     method: str
-    arguments: dict[str, str]               # name -> converter ("int", "default", "any", ...)
+    arguments: dict[str, str]  # name -> converter ("int", "default", "any", ...)
     api: bool
-    body: dict[str, dict[str, Any]] = field(default_factory=dict)   # JSON property schemas
+    body: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON property schemas
     query: dict[str, dict[str, Any]] = field(default_factory=dict)  # query parameter schemas
-    form: dict[str, str] = field(default_factory=dict)              # form field -> input type
+    form: dict[str, str] = field(default_factory=dict)  # form field -> input type
 
     @property
     def id(self) -> str:
@@ -88,8 +108,9 @@ def discover(app: Any, world: World) -> list[Endpoint]:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             api = rule.rule.startswith("/api/")
             ep = Endpoint(rule.rule, rule.endpoint, method, _converters(rule), api)
-            operation = spec.get("paths", {}).get(openapi_path(rule.rule), {}) \
-                .get(method.lower(), {})
+            operation = (
+                spec.get("paths", {}).get(openapi_path(rule.rule), {}).get(method.lower(), {})
+            )
             for parameter in operation.get("parameters", []):
                 parameter = _resolve(spec, parameter)
                 if parameter.get("in") == "query":

@@ -21,16 +21,34 @@ from tests.hostile.world import World
 OUTSIDERS = ("anonymous", "researcher", "enterprise", "broker")
 # Where each kind of private object would be shown; a kind counts as "covered" once a route
 # with this segment exists.
-SEGMENTS = {"achievement": "/achievements", "demand": "/demands", "contract": "/contracts",
-            "line_item": "/contracts", "deal_note": "/deals", "application": "/applications",
-            "attachment": "/listings"}
+SEGMENTS = {
+    "achievement": "/achievements",
+    "demand": "/demands",
+    "contract": "/contracts",
+    "line_item": "/contracts",
+    "deal_note": "/deals",
+    "application": "/applications",
+    "attachment": "/listings",
+}
 STRING_ARGS = {"fmt": ["xlsx", "csv"], "code": ["en"], "kind": ["achievement", "demand"]}
 # Values that pass validation where possible, so a missing permission check is not hidden
 # behind a 422.
-PLAUSIBLE = {"decision": "approve", "reason": "x", "stage": "claimed", "note": "HACKED",
-             "title": "HACKED", "status": "published", "summary": "HACKED", "body": "HACKED",
-             "description": "HACKED", "action": "accept", "reason_code": "other",
-             "active": "0", "role": "admin", "verified": "1"}
+PLAUSIBLE = {
+    "decision": "approve",
+    "reason": "x",
+    "stage": "claimed",
+    "note": "HACKED",
+    "title": "HACKED",
+    "status": "published",
+    "summary": "HACKED",
+    "body": "HACKED",
+    "description": "HACKED",
+    "action": "accept",
+    "reason_code": "other",
+    "active": "0",
+    "role": "admin",
+    "verified": "1",
+}
 
 
 def _text(response: Any) -> str:
@@ -38,8 +56,9 @@ def _text(response: Any) -> str:
     if data[:2] == b"PK":  # XLSX and other zipped exports: look inside
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                return " ".join(archive.read(name).decode("utf-8", "replace")
-                                for name in archive.namelist())
+                return " ".join(
+                    archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+                )
         except zipfile.BadZipFile:
             pass
     return data.decode("utf-8", "replace")
@@ -67,8 +86,7 @@ def _get(world: World, who: str, client: Any, headers: dict[str, str], path: str
     return client.get(path, query_string=query, headers=headers)
 
 
-def test_no_private_object_is_shown_to_another_organisation(hostile_app: Any,
-                                                            world: World) -> None:
+def test_no_private_object_is_shown_to_another_organisation(hostile_app: Any, world: World) -> None:
     endpoints = [ep for ep in discover(hostile_app, world) if ep.method == "GET"]
     leaks: list[str] = []
     for ep in endpoints:
@@ -78,8 +96,11 @@ def test_no_private_object_is_shown_to_another_organisation(hostile_app: Any,
             for path in _paths(world, ep):
                 text = _text(_get(world, role, client, headers, path))
                 TALLY["authorization reads"] += 1
-                leaks += [f"{role} GET {path}: {kind} ({marker})"
-                          for marker, kind in world.markers.items() if marker in text]
+                leaks += [
+                    f"{role} GET {path}: {kind} ({marker})"
+                    for marker, kind in world.markers.items()
+                    if marker in text
+                ]
     assert not leaks, "private objects shown to outsiders:\n" + "\n".join(leaks)
 
     # The same pages show them to the people they belong to.
@@ -96,8 +117,11 @@ def test_no_private_object_is_shown_to_another_organisation(hostile_app: Any,
                 text = _text(_get(world, "insider", client, {}, path))
                 seen |= {kind for marker, kind in world.markers.items() if marker in text}
     rules = [ep.rule for ep in endpoints]
-    expected = {kind for kind, segment in SEGMENTS.items()
-                if any(rule.startswith(segment) for rule in rules)}
+    expected = {
+        kind
+        for kind, segment in SEGMENTS.items()
+        if any(rule.startswith(segment) for rule in rules)
+    }
     assert expected <= seen, f"insiders never saw {sorted(expected - seen)}: the check is blind"
 
 
@@ -110,8 +134,11 @@ def _snapshot(app: Any) -> dict[tuple[str, Any], tuple[Any, ...]]:
         for table in db.metadata.sorted_tables:
             if table.name in ("outbox", "login_sessions", "api_tokens", "alembic_version"):
                 continue
-            columns = [c for c in table.columns if "view" not in c.name
-                       and c.name not in ("last_used_at", "last_seen_at")]
+            columns = [
+                c
+                for c in table.columns
+                if "view" not in c.name and c.name not in ("last_used_at", "last_seen_at")
+            ]
             keys = [c for c in table.primary_key.columns]
             for row in db.session.execute(sa.select(*columns)).all():
                 mapping = row._mapping
@@ -143,11 +170,17 @@ def _body(ep: Endpoint) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("api", [False, True], ids=["web", "api"])
-def test_no_outsider_changes_another_organisations_objects(hostile_app: Any, world: World,
-                                                          api: bool) -> None:
-    endpoints = [ep for ep in discover(hostile_app, world)
-                 if ep.method != "GET" and ep.api == api and ep.arguments
-                 and (ep.endpoint, ep.method) not in SESSION_ENDING]
+def test_no_outsider_changes_another_organisations_objects(
+    hostile_app: Any, world: World, api: bool
+) -> None:
+    endpoints = [
+        ep
+        for ep in discover(hostile_app, world)
+        if ep.method != "GET"
+        and ep.api == api
+        and ep.arguments
+        and (ep.endpoint, ep.method) not in SESSION_ENDING
+    ]
     before = _snapshot(hostile_app)
     changed: list[str] = []
     for ep in endpoints:
@@ -156,7 +189,8 @@ def test_no_outsider_changes_another_organisations_objects(hostile_app: Any, wor
                 for body in ({}, _body(ep)):
                     if api:
                         response = world.web["anonymous"].open(
-                            path, method=ep.method, json=body, headers=world.api[role])
+                            path, method=ep.method, json=body, headers=world.api[role]
+                        )
                     else:
                         response = world.web[role].open(path, method=ep.method, data=body)
                     TALLY["authorization writes"] += 1

@@ -13,17 +13,23 @@ import sqlalchemy as sa
 
 from tests import factories as f
 
-PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-       b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n"
-       b"%%EOF\n")
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
-       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
-       b"\x00\x00\x00IEND\xaeB`\x82")
+PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n"
+    b"%%EOF\n"
+)
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+    b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
 
 REFUSED = {
     "html named .pdf": ("report.pdf", b"<html><script>alert(1)</script></html>"),
-    "svg with script named .png": ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg">'
-                                                b"<script>alert(1)</script></svg>"),
+    "svg with script named .png": (
+        "logo.png",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    ),
     "windows program named .pdf": ("paper.pdf", b"MZ\x90\x00" + b"\x00" * 200),
     "linux program named .jpg": ("photo.jpg", b"\x7fELF\x02\x01\x01" + b"\x00" * 200),
     "shell script named .pdf": ("run.pdf", b"#!/bin/sh\nrm -rf /\n"),
@@ -36,17 +42,28 @@ REFUSED = {
 # Bytes that are a genuine PDF or image but also carry something else: accepted only as what
 # they are, and served with a type a browser will not execute.
 POLYGLOTS = {
-    "pdf with html inside": ("a.html", PDF.replace(b"endobj\ntrailer",
-                                                   b"endobj\n<html><script>alert(1)</script>"
-                                                   b"</html>\ntrailer")),
-    "gif with javascript": ("b.js", b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00*/=alert(1)//;"
-                                   + b"\x00" * 64),
+    "pdf with html inside": (
+        "a.html",
+        PDF.replace(b"endobj\ntrailer", b"endobj\n<html><script>alert(1)</script></html>\ntrailer"),
+    ),
+    "gif with javascript": (
+        "b.js",
+        b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00*/=alert(1)//;" + b"\x00" * 64,
+    ),
     "png with a zip appended": ("c.png", PNG + b"PK\x03\x04" + b"\x00" * 64),
 }
 
-TRAVERSAL = ["../../../../etc/passwd.pdf", "..\\..\\windows\\win.ini.pdf", "/etc/cron.d/x.pdf",
-             "a/../../b.pdf", "%2e%2e%2fsecret.pdf", "con.pdf", "\x00evil.pdf",
-             "<script>alert(1)</script>.pdf", "x" * 1000 + ".pdf"]
+TRAVERSAL = [
+    "../../../../etc/passwd.pdf",
+    "..\\..\\windows\\win.ini.pdf",
+    "/etc/cron.d/x.pdf",
+    "a/../../b.pdf",
+    "%2e%2e%2fsecret.pdf",
+    "con.pdf",
+    "\x00evil.pdf",
+    "<script>alert(1)</script>.pdf",
+    "x" * 1000 + ".pdf",
+]
 
 
 @pytest.fixture
@@ -58,9 +75,11 @@ def owner_listing(client: Any, make_user: Any, login_as: Any) -> Any:
 
 
 def _upload(client: Any, listing: Any, name: str, data: bytes) -> Any:
-    return client.post(f"/listings/{listing.id}/attachments",
-                       data={"file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/listings/{listing.id}/attachments",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def _attachments(listing: Any) -> list[Any]:
@@ -68,8 +87,11 @@ def _attachments(listing: Any) -> list[Any]:
     from marketplace.listings.models import Attachment
 
     db.session.expire_all()
-    return list(db.session.execute(sa.select(Attachment).where(
-        Attachment.listing_id == listing.id)).scalars())
+    return list(
+        db.session.execute(
+            sa.select(Attachment).where(Attachment.listing_id == listing.id)
+        ).scalars()
+    )
 
 
 def _files(app: Any) -> list[Path]:
@@ -78,8 +100,9 @@ def _files(app: Any) -> list[Path]:
 
 
 @pytest.mark.parametrize("case", list(REFUSED), ids=list(REFUSED))
-def test_refused_uploads_store_nothing(app: Any, client: Any, owner_listing: Any,
-                                      case: str) -> None:
+def test_refused_uploads_store_nothing(
+    app: Any, client: Any, owner_listing: Any, case: str
+) -> None:
     name, data = REFUSED[case]
     response = _upload(client, owner_listing, name, data)
     assert response.status_code < 500
@@ -93,8 +116,9 @@ def test_oversized_upload_refused(make_app: Any, make_user: Any) -> None:
     app = make_app(ATTACHMENT_MAX_BYTES=4096)
     with app.app_context():
         owner = make_user("researcher")
-        listing = f.AchievementFactory(org=owner.org, owner=owner, status="draft",
-                                       published_at=None)
+        listing = f.AchievementFactory(
+            org=owner.org, owner=owner, status="draft", published_at=None
+        )
         client = app.test_client()
         from tests.conftest import login
 
@@ -110,8 +134,9 @@ def test_request_beyond_the_body_limit_is_413_not_500(make_app: Any, make_user: 
     app = make_app(MAX_CONTENT_LENGTH=64 * 1024)
     with app.app_context():
         owner = make_user("researcher")
-        listing = f.AchievementFactory(org=owner.org, owner=owner, status="draft",
-                                       published_at=None)
+        listing = f.AchievementFactory(
+            org=owner.org, owner=owner, status="draft", published_at=None
+        )
         client = app.test_client()
         from tests.conftest import login
 
@@ -122,9 +147,9 @@ def test_request_beyond_the_body_limit_is_413_not_500(make_app: Any, make_user: 
 
 
 @pytest.mark.parametrize("name", TRAVERSAL)
-def test_path_traversal_names_stay_inside_the_upload_folder(app: Any, client: Any,
-                                                            owner_listing: Any, tmp_path: Path,
-                                                            name: str) -> None:
+def test_path_traversal_names_stay_inside_the_upload_folder(
+    app: Any, client: Any, owner_listing: Any, tmp_path: Path, name: str
+) -> None:
     before = {p for p in tmp_path.rglob("*") if p.is_file()}
     response = _upload(client, owner_listing, name, PDF)
     assert response.status_code < 500
@@ -145,16 +170,20 @@ def test_path_traversal_names_stay_inside_the_upload_folder(app: Any, client: An
 
 
 @pytest.mark.parametrize("case", list(POLYGLOTS), ids=list(POLYGLOTS))
-def test_polyglots_are_served_as_inert_types(client: Any, owner_listing: Any,
-                                            case: str) -> None:
+def test_polyglots_are_served_as_inert_types(client: Any, owner_listing: Any, case: str) -> None:
     name, data = POLYGLOTS[case]
     response = _upload(client, owner_listing, name, data)
     assert response.status_code < 500
     stored = _attachments(owner_listing)
     assert len(stored) == 1  # genuine PDF/image bytes: accepted as what they are
     for attachment in stored:
-        assert attachment.content_type in {"application/pdf", "image/png", "image/jpeg",
-                                           "image/gif", "image/webp"}
+        assert attachment.content_type in {
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+        }
         download = client.get(f"/attachments/{attachment.id}")
         assert download.mimetype == attachment.content_type
         assert download.headers["X-Content-Type-Options"] == "nosniff"
@@ -163,9 +192,9 @@ def test_polyglots_are_served_as_inert_types(client: Any, owner_listing: Any,
             assert download.headers["Content-Disposition"].startswith("attachment")
 
 
-def test_an_outsider_cannot_upload_to_or_read_a_private_listing(app: Any, client: Any,
-                                                                make_user: Any,
-                                                                login_as: Any) -> None:
+def test_an_outsider_cannot_upload_to_or_read_a_private_listing(
+    app: Any, client: Any, make_user: Any, login_as: Any
+) -> None:
     owner = make_user("researcher")
     listing = f.AchievementFactory(org=owner.org, owner=owner, status="draft", published_at=None)
     login_as(owner)
