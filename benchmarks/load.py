@@ -1,32 +1,59 @@
-"""Web under load: gunicorn (2 × cores workers) on PostgreSQL + Redis with a Celery worker,
-seeded with synthetic data, driven by locust (32 users, 2 minutes, loopback only); prints
-throughput, p50/p95/p99 and errors per request kind.
+"""The web's capacity as users meet it: gunicorn over synthetic listings, driven at fixed arrival
+rates (open loop) that step up until the search page's p95 passes 200 ms.
 
-    /work/venv/bin/python -m benchmarks.load                       # SPEC §5 sizes
-    /work/venv/bin/python -m benchmarks.load --achievements 5000 --demands 1000 --contracts 0
+    python -m benchmarks.load                                   # PostgreSQL + Redis, SPEC sizes
+    python -m benchmarks.load --embedded                        # SQLite + Whoosh (the default)
+    python -m benchmarks.load --achievements 20000 --demands 4000 --rates 2,4,8,16
 
-It uses its own PostgreSQL database (``--database``, dropped and re-created) and Redis db 5, so
-it does not disturb a test run sharing the same servers.
+The mix (issue 17): half search pages (30 % with a field filter, some on pages 2–5), 30 % listing
+detail pages, 20 % browse list pages. Each step prints p50/p95 per kind, what was achieved, the
+load generator's own CPU and the web's requests per CPU-second (gunicorn master + workers, from
+/proc). The capacity is the last rate whose search p95 stayed ≤ 200 ms (and nothing failed).
+
+It uses its own PostgreSQL database (``--database``, dropped and re-created) and Redis db
+(``--redis``), or a temporary SQLite file with ``--embedded``. The machine is shared: the load
+average is printed beside every step.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
+import random
 import secrets
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psutil
+
+from benchmarks.openloop import StepResult, run_step
+
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "load-test-pass-2026"  # noqa: S105  (throwaway accounts of a throwaway database)
+SEARCH_P95_MS = 200.0
+TERMS = [
+    "石墨烯",
+    "锂电池 回收",
+    "污水处理 膜",
+    "传感器",
+    "人工智能",
+    "生物医药",
+    "新能源",
+    "数控机床",
+    "复合材料",
+    "智能制造",
+    "water treatment",
+    "电池",
+    "手机散热材料",
+]
+FIELDS = ["new_materials", "electronic_info", "environment", "advanced_manufacturing"]
+KINDS = ("search", "detail", "list")
 
 
 def run(cmd: list[str], env: dict[str, str], **kwargs: Any) -> None:
@@ -49,133 +76,241 @@ def wait_http(url: str, timeout: float = 120) -> None:
     raise SystemExit(f"{url} did not answer")
 
 
-def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",  # noqa: S310
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return dict(json.loads(response.read()))
+def chooser(achievements: list[int], demands: list[int], pages: int) -> Any:
+    def choose(rng: random.Random) -> tuple[str, str]:
+        roll = rng.random()
+        if roll < 0.5:
+            params = {"q": rng.choice(TERMS)}
+            if rng.random() < 0.3:
+                params["field"] = rng.choice(FIELDS)
+            if rng.random() < 0.2:
+                params["page"] = str(rng.randint(2, 5))
+            return "search", "/search?" + urllib.parse.urlencode(params)
+        if roll < 0.8:
+            if rng.random() < 0.8:
+                return "detail", f"/achievements/{rng.choice(achievements)}"
+            return "detail", f"/demands/{rng.choice(demands)}"
+        return "list", f"/achievements?page={rng.randint(1, pages)}"
+
+    return choose
+
+
+def web_cpu(master: int) -> float:
+    """CPU seconds of the gunicorn master and its workers so far."""
+    total = 0.0
+    try:
+        parent = psutil.Process(master)
+        for proc in [parent, *parent.children(recursive=True)]:
+            times = proc.cpu_times()
+            total += times.user + times.system
+    except psutil.Error:
+        pass
+    return total
+
+
+def print_step(step: StepResult, web_seconds: float) -> None:
+    done = sum(len(v) for v in step.latencies.values())
+    cells = " ".join(
+        f"{kind} {step.pct(kind, 50):6.0f}/{step.pct(kind, 95):6.0f}" for kind in KINDS
+    )
+    per_cpu = done / web_seconds if web_seconds else float("nan")
+    print(
+        f"{step.rate:6.1f} req/s | {done / step.seconds:5.1f} done/s | p50/p95 ms: {cells} | "
+        f"errors {sum(step.errors.values())} | generator CPU {step.generator_cpu:4.1f} s "
+        f"({100 * step.generator_cpu / step.seconds:3.0f} %) | web {per_cpu:5.1f} req per "
+        f"CPU-s | load avg {os.getloadavg()[0]:.1f}"
+        f"{' | ABANDONED (backlog)' if step.abandoned else ''}",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--achievements", type=int, default=100_000)
     parser.add_argument("--demands", type=int, default=20_000)
-    parser.add_argument("--contracts", type=int, default=1_000_000)
-    parser.add_argument("--users", type=int, default=32)
-    parser.add_argument("--duration", default="120s")
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="SQLite + Whoosh (the embedded default) instead of PostgreSQL",
+    )
+    parser.add_argument(
+        "--rates",
+        default="2,4,8,12,16,24,32,48,64",
+        help="arrival rates to step through (requests/s)",
+    )
+    parser.add_argument("--step-seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--database", default="marketplace_load")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
     parser.add_argument("--keep", action="store_true", help="keep the seeded database")
+    parser.add_argument(
+        "--all-steps",
+        action="store_true",
+        help="run every rate even past the threshold (for requests per CPU-s)",
+    )
     args = parser.parse_args()
 
     instance = Path(tempfile.mkdtemp(prefix="load-"))
-    db_url = f"postgresql://127.0.0.1:5432/{args.database}"
-    env = dict(os.environ, MARKETPLACE_ENV="production", SECRET_KEY=secrets.token_urlsafe(32),
-               DATABASE_URL=db_url, CELERY_BROKER_URL=args.redis,
-               MARKETPLACE_INSTANCE_DIR=str(instance),
-               SEARCH_INDEX_DIR=str(instance / "search-index"))
-    run(["psql", "-h", "127.0.0.1", "-d", "postgres", "-qc",
-         f'DROP DATABASE IF EXISTS "{args.database}"'], env)
-    run(["psql", "-h", "127.0.0.1", "-d", "postgres", "-qc", f'CREATE DATABASE "{args.database}"'],
-        env)
-    run(["redis-cli", "-u", args.redis, "FLUSHDB"], env, stdout=subprocess.DEVNULL)
+    if args.embedded:
+        db_url = f"sqlite:///{instance / 'load.db'}"
+        broker = f"sqla+sqlite:///{instance / 'broker.sqlite'}"
+    else:
+        db_url = f"postgresql://127.0.0.1:5432/{args.database}"
+        broker = args.redis
+    env = dict(
+        os.environ,
+        MARKETPLACE_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(32),
+        DATABASE_URL=db_url,
+        CELERY_BROKER_URL=broker,
+        MARKETPLACE_INSTANCE_DIR=str(instance),
+        SEARCH_INDEX_DIR=str(instance / "search-index"),
+    )
+    if not args.embedded:
+        run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-d",
+                "postgres",
+                "-qc",
+                f'DROP DATABASE IF EXISTS "{args.database}"',
+            ],
+            env,
+        )
+        run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-d",
+                "postgres",
+                "-qc",
+                f'CREATE DATABASE "{args.database}"',
+            ],
+            env,
+        )
+        run(["redis-cli", "-u", args.redis, "FLUSHDB"], env, stdout=subprocess.DEVNULL)
 
     started = time.monotonic()
     cli(env, "db", "upgrade")
-    seed = ["seed", "synthetic", "--achievements", str(args.achievements), "--demands",
-            str(args.demands)]
-    if args.contracts:
-        seed += ["--contracts", str(args.contracts)]
-    cli(env, *seed)
-    accounts = {"researcher": "load-researcher@example.cn", "broker": "load-broker@example.cn",
-                "enterprise": "load-enterprise@example.cn"}
-    kinds = {"researcher": "university", "broker": "agency", "enterprise": "enterprise"}
-    for role, email in accounts.items():
-        cli(env, "users", "create", "--email", email, "--password", PASSWORD, "--role", role,
-            "--org", f"负载测试{role}", "--org-kind", kinds[role], "--region", "330300")
+    cli(
+        env,
+        "seed",
+        "synthetic",
+        "--achievements",
+        str(args.achievements),
+        "--demands",
+        str(args.demands),
+    )
+    # PostgreSQL: the search columns; embedded: the Whoosh index the web processes read.
     cli(env, "search", "reindex")
-    print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
+    print(
+        f"seeded in {time.monotonic() - started:.0f} s; setup: "
+        f"{'SQLite + Whoosh' if args.embedded else 'PostgreSQL + Redis'}, "
+        f"gunicorn -w {args.workers} (sync), no worker process (the mix only reads)",
+        flush=True,
+    )
 
-    procs: list[subprocess.Popen[bytes]] = []
-    logs = instance / "logs"
-    logs.mkdir()
+    import sqlalchemy as sa
 
-    def spawn(name: str, cmd: list[str]) -> None:
-        log = (logs / f"{name}.log").open("wb")
-        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True))
+    from config import normalise_database_url
 
-    spawn("gunicorn", [sys.executable, "-m", "gunicorn", "--preload", "-w", str(args.workers),
-                       "-b", f"127.0.0.1:{args.port}", "--access-logfile", "-",
-                       "marketplace:create_app()"])
-    spawn("worker-search", [sys.executable, "-m", "marketplace", "worker", "-Q", "search",
-                            "-c", "1", "--loglevel", "warning"])
-    spawn("worker", [sys.executable, "-m", "marketplace", "worker", "-Q", "default", "-c", "1",
-                     "--loglevel", "warning"])
+    engine = sa.create_engine(normalise_database_url(db_url))
+    with engine.connect() as conn:
+
+        def ids(kind: str) -> list[int]:
+            return list(
+                conn.execute(
+                    sa.text(
+                        "SELECT id FROM listings WHERE kind = :k AND status = 'published' "
+                        "ORDER BY random() LIMIT 2000"
+                    ),
+                    {"k": kind},
+                ).scalars()
+            )
+
+        achievements, demands = ids("achievement"), ids("demand")
+    engine.dispose()
+    pages = max(1, min(500, args.achievements // 20))
+
+    log = (instance / "gunicorn.log").open("wb")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--preload",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--backlog",
+            "2048",
+            "marketplace:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{args.port}"
+    capacity: StepResult | None = None
+    failed = False
     try:
         wait_http(base + "/healthz")
-        import sqlalchemy as sa
-
-        from config import normalise_database_url
-
-        engine = sa.create_engine(normalise_database_url(db_url))
-        with engine.connect() as conn:
-            def ids(kind: str) -> list[int]:
-                return list(conn.execute(sa.text(
-                    "SELECT id FROM listings WHERE kind = :k AND status = 'published' "
-                    "ORDER BY random() LIMIT 2000"), {"k": kind}).scalars())
-            plan = {"achievements": ids("achievement"), "demands": ids("demand")}
-        engine.dispose()
-        plan["tokens"] = {role: post_json(base + "/api/v1/auth/token",
-                                          {"email": email, "password": PASSWORD})["token"]
-                          for role, email in accounts.items()}
-        plan["login"] = {"email": accounts["enterprise"], "password": PASSWORD}
-        plan_path = instance / "plan.json"
-        plan_path.write_text(json.dumps(plan))
-
-        prefix = instance / "locust"
-        run([sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"),
-             "--headless", "-u", str(args.users), "-r", str(args.users), "-t", args.duration,
-             "--host", base, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
-            dict(env, LOAD_PLAN=str(plan_path)), stdout=subprocess.DEVNULL)
-        report(prefix, args)
-        errors = [line for line in (logs / "gunicorn.log").read_text(errors="replace")
-                  .splitlines() if "Traceback" in line]
-        print(f"server tracebacks: {len(errors)}")
+        choose = chooser(achievements, demands, pages)
+        run_step(base, 4, 5, choose, seed=0)  # warm up every worker
+        print(
+            f"\nmix: search 50 %, detail 30 %, list 20 %; {args.step_seconds:.0f} s per step; "
+            f"{args.achievements} achievements / {args.demands} demands",
+            flush=True,
+        )
+        for i, rate in enumerate(float(r) for r in args.rates.split(",")):
+            cpu0 = web_cpu(server.pid)
+            step = run_step(base, rate, args.step_seconds, choose, seed=i + 1)
+            print_step(step, web_cpu(server.pid) - cpu0)
+            passed = not (step.abandoned or step.errors or step.pct("search", 95) > SEARCH_P95_MS)
+            if passed and (capacity is None or capacity.rate < step.rate) and not failed:
+                capacity = step
+            failed = failed or not passed
+            if step.abandoned or (failed and not args.all_steps):
+                break
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=30)
+                server.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        if not args.keep:
-            subprocess.run(["psql", "-h", "127.0.0.1", "-d", "postgres", "-qc",
-                            f'DROP DATABASE IF EXISTS "{args.database}"'], check=False)
-
-
-def report(prefix: Path, args: argparse.Namespace) -> None:
-    with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    with open(f"{prefix}_failures.csv", encoding="utf-8") as handle:
-        failures = list(csv.DictReader(handle))
-    print(f"\nWeb under load: {args.users} users, {args.duration}, gunicorn -w {args.workers}, "
-          f"{args.achievements} achievements / {args.demands} demands / "
-          f"{args.contracts} contracts\n")
-    print("| request | count | errors | req/s | p50 ms | p95 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for row in rows:
-        name = "**all**" if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"
-        print(f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
-              f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} |")
-    for failure in failures:
-        print(f"error: {failure['Method']} {failure['Name']}: {failure['Error']} "
-              f"× {failure['Occurrences']}")
+                os.killpg(server.pid, signal.SIGKILL)
+        if not args.embedded and not args.keep:
+            subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-d",
+                    "postgres",
+                    "-qc",
+                    f'DROP DATABASE IF EXISTS "{args.database}"',
+                ],
+                check=False,
+            )
+    if capacity is None:
+        print(
+            f"\ncapacity: below {args.rates.split(',')[0]} req/s (search p95 > "
+            f"{SEARCH_P95_MS:.0f} ms at the first step)"
+        )
+    else:
+        worst = max(KINDS, key=lambda kind: capacity.pct(kind, 95))
+        print(
+            f"\ncapacity: {capacity.rate:.0f} req/s of this mix with search p95 "
+            f"{capacity.pct('search', 95):.0f} ms ≤ {SEARCH_P95_MS:.0f} ms (slowest page p95: "
+            f"{worst} {capacity.pct(worst, 95):.0f} ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -84,22 +84,34 @@ def naive_cells(db: Any) -> dict[tuple, list[int]]:
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     fen = sa.BigInteger
     query = sa.select(
-        Contract.signed_on, Contract.type, Contract.field, Contract.seller_region,
-        Contract.buyer_region, Contract.seller_kind, Contract.buyer_kind, Contract.broker_id,
-        Contract.seller_org_id, sa.type_coerce(Contract.contract_amount, fen),
-        sa.type_coerce(Contract.tech_amount, fen)).where(Contract.status == "registered")
+        Contract.signed_on,
+        Contract.type,
+        Contract.field,
+        Contract.seller_region,
+        Contract.buyer_region,
+        Contract.seller_kind,
+        Contract.buyer_kind,
+        Contract.broker_id,
+        Contract.seller_org_id,
+        sa.type_coerce(Contract.contract_amount, fen),
+        sa.type_coerce(Contract.tech_amount, fen),
+    ).where(Contract.status == "registered")
     result = db.session.execute(query.execution_options(yield_per=20_000))
-    for (signed, kind, field, sr, br, sk, bk, broker, org, amount, tech) in result:
+    for signed, kind, field, sr, br, sk, bk, broker, org, amount, tech in result:
         y, m = signed.year, signed.month
         sr, br = sr or "", br or ""
-        for key in (("seller", "all", y, sr, m, ""), ("seller", "type", y, sr, m, kind),
-                    ("seller", "field", y, sr, m, field or ""),
-                    ("seller", "seller_kind", y, sr, m, sk or ""),
-                    ("seller", "buyer_kind", y, sr, m, bk or ""),
-                    ("seller", "counterpart", y, sr, 0, br),
-                    ("seller", "broker", y, sr, 0, str(broker) if broker else ""),
-                    ("seller", "org", y, sr, 0, str(org)), ("buyer", "all", y, br, m, ""),
-                    ("buyer", "counterpart", y, br, 0, sr)):
+        for key in (
+            ("seller", "all", y, sr, m, ""),
+            ("seller", "type", y, sr, m, kind),
+            ("seller", "field", y, sr, m, field or ""),
+            ("seller", "seller_kind", y, sr, m, sk or ""),
+            ("seller", "buyer_kind", y, sr, m, bk or ""),
+            ("seller", "counterpart", y, sr, 0, br),
+            ("seller", "broker", y, sr, 0, str(broker) if broker else ""),
+            ("seller", "org", y, sr, 0, str(org)),
+            ("buyer", "all", y, br, m, ""),
+            ("buyer", "counterpart", y, br, 0, sr),
+        ):
             cell = cells[key]
             cell[0] += 1
             cell[1] += amount
@@ -115,15 +127,34 @@ def naive_summary(db: Any, year: int) -> dict[str, Any]:
     from marketplace.contracts.models import Contract
 
     totals: dict[str, Any] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    rows = db.session.execute(sa.select(
-        Contract.signed_on, Contract.type, Contract.field, Contract.seller_kind,
-        Contract.seller_region, Contract.buyer_region, Contract.broker_id,
-        Contract.contract_amount, Contract.tech_amount).where(
-        Contract.status == "registered", Contract.signed_on >= date(year, 1, 1),
-        Contract.signed_on < date(year + 1, 1, 1)))
+    rows = db.session.execute(
+        sa.select(
+            Contract.signed_on,
+            Contract.type,
+            Contract.field,
+            Contract.seller_kind,
+            Contract.seller_region,
+            Contract.buyer_region,
+            Contract.broker_id,
+            Contract.contract_amount,
+            Contract.tech_amount,
+        ).where(
+            Contract.status == "registered",
+            Contract.signed_on >= date(year, 1, 1),
+            Contract.signed_on < date(year + 1, 1, 1),
+        )
+    )
     for signed, kind, field, sk, sr, br, broker, amount, tech in rows:
-        for key in ("all", f"m{signed.month}", f"t{kind}", f"f{field}", f"k{sk}", f"s{sr}",
-                    f"b{br}", f"r{broker}"):
+        for key in (
+            "all",
+            f"m{signed.month}",
+            f"t{kind}",
+            f"f{field}",
+            f"k{sk}",
+            f"s{sr}",
+            f"b{br}",
+            f"r{broker}",
+        ):
             cell = totals[key]
             cell[0] += 1
             cell[1] += amount
@@ -136,8 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contracts", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep contracts already in the database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep contracts already in the database"
+    )
     parser.add_argument("--runs", type=int, default=30, help="requests per page measurement")
     parser.add_argument("--recomputes", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
@@ -150,6 +182,10 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
 
     import sqlalchemy as sa
+
+    from benchmarks.common import ensure_database
+
+    ensure_database(url)
     from flask_migrate import upgrade
 
     from marketplace import create_app
@@ -163,14 +199,19 @@ def main() -> None:
     from marketplace.stats import rollup, services
 
     app = create_app("testing", WTF_CSRF_ENABLED=False)
-    results: dict[str, Any] = {"database": app.config["SQLALCHEMY_DATABASE_URI"].split("://")[0],
-                               "contracts": args.contracts}
+    results: dict[str, Any] = {
+        "database": app.config["SQLALCHEMY_DATABASE_URI"].split("://")[0],
+        "contracts": args.contracts,
+    }
     with app.app_context():
         upgrade()
         existing = db.session.execute(sa.select(sa.func.count()).select_from(Contract)).scalar()
         if not args.reuse or existing < args.contracts:
-            seconds, _ = timed(lambda: generate_contracts(args.contracts - (
-                existing if args.reuse else 0), seed=2026))
+            seconds, _ = timed(
+                lambda: generate_contracts(
+                    args.contracts - (existing if args.reuse else 0), seed=2026
+                )
+            )
             results["seed_seconds"] = round(seconds, 1)
             print(f"seeded {args.contracts:,} contracts in {seconds:.1f} s (incl. one recompute)")
         total = db.session.execute(sa.select(sa.func.count()).select_from(Contract)).scalar()
@@ -194,28 +235,40 @@ def main() -> None:
         results["naive_recompute_seconds"] = round(naive_seconds, 2)
         actual = rollup.actual_cells()
         results["naive_agrees"] = len(naive) == len(actual) and all(
-            (m.contracts, m.contract_fen, m.tech_fen) == tuple(naive[(k.side, k.dim, k.year,
-                                                                      k.region, k.month,
-                                                                      k.value)])
-            for k, m in actual.items())
+            (m.contracts, m.contract_fen, m.tech_fen)
+            == tuple(naive[(k.side, k.dim, k.year, k.region, k.month, k.value)])
+            for k, m in actual.items()
+        )
         check_seconds, differences = timed(rollup.check_rollup)
         results["check_seconds"] = round(check_seconds, 2)
         results["check_differences"] = len(differences)
 
         # -- incremental refresh after one registration --------------------------------------
-        seller, buyer = db.session.execute(sa.select(Organisation.id, Organisation.region,
-                                                     Organisation.kind).where(
-            Organisation.kind.in_(("enterprise", "university"))).limit(2)).all()
+        seller, buyer = db.session.execute(
+            sa.select(Organisation.id, Organisation.region, Organisation.kind)
+            .where(Organisation.kind.in_(("enterprise", "university")))
+            .limit(2)
+        ).all()
         refresh = []
         for index in range(20):
             contract = Contract(
-                title="基准测试技术开发合同", type="development", subtype="commissioned",
-                seller_org_id=seller.id, buyer_org_id=buyer.id, field="electronic_info",
-                signed_on=date.today(), contract_amount=Decimal("123456.78"),
-                tech_amount=Decimal("100000.00"), status="registered",
+                title="基准测试技术开发合同",
+                type="development",
+                subtype="commissioned",
+                seller_org_id=seller.id,
+                buyer_org_id=buyer.id,
+                field="electronic_info",
+                signed_on=date.today(),
+                contract_amount=Decimal("123456.78"),
+                tech_amount=Decimal("100000.00"),
+                status="registered",
                 registration_no=f"BENCH-{os.getpid()}-{time.time_ns()}-{index}",
-                registered_at=utcnow(), seller_region=seller.region, seller_kind=seller.kind,
-                buyer_region=buyer.region, buyer_kind=buyer.kind)
+                registered_at=utcnow(),
+                seller_region=seller.region,
+                seller_kind=seller.kind,
+                buyer_region=buyer.region,
+                buyer_kind=buyer.kind,
+            )
             db.session.add(contract)
             db.session.flush()
             enqueue("stats", {"contract_id": contract.id})
@@ -227,26 +280,35 @@ def main() -> None:
         results["refresh_p95_ms"] = round(p95(refresh) * 1000, 1)
 
         # -- dashboard and summary API -----------------------------------------------------
-        org = Organisation(name=f"基准科技局{time.time_ns()}", kind="government", region="330000",
-                           verified=True)
-        admin = User(email=f"bench{time.time_ns()}@example.cn", password_hash=hash_password(
-            "bench-password-1"), role="admin", org=org, name="bench")
+        org = Organisation(
+            name=f"基准科技局{time.time_ns()}", kind="government", region="330000", verified=True
+        )
+        admin = User(
+            email=f"bench{time.time_ns()}@example.cn",
+            password_hash=hash_password("bench-password-1"),
+            role="admin",
+            org=org,
+            name="bench",
+        )
         db.session.add(admin)
         db.session.commit()
         client = app.test_client()
-        response = client.post("/login", data={"email": admin.email,
-                                               "password": "bench-password-1"})
+        response = client.post(
+            "/login", data={"email": admin.email, "password": "bench-password-1"}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-        token = client.post("/api/v1/auth/token", json={
-            "email": admin.email, "password": "bench-password-1"}).json["token"]
+        token = client.post(
+            "/api/v1/auth/token", json={"email": admin.email, "password": "bench-password-1"}
+        ).json["token"]
         api = app.test_client()
         year = date.today().year
         bearer = {"Authorization": f"Bearer {token}"}
-        pages = [("dashboard", f"/admin/stats?year={year}", client, {}),
-                 ("dashboard_region", f"/admin/stats?year={year}&region=330000", client, {}),
-                 ("summary_api", f"/api/v1/stats/summary?year={year}", api, bearer),
-                 ("summary_api_region", f"/api/v1/stats/summary?year={year}&region=330000",
-                  api, bearer)]
+        pages = [
+            ("dashboard", f"/admin/stats?year={year}", client, {}),
+            ("dashboard_region", f"/admin/stats?year={year}&region=330000", client, {}),
+            ("summary_api", f"/api/v1/stats/summary?year={year}", api, bearer),
+            ("summary_api_region", f"/api/v1/stats/summary?year={year}&region=330000", api, bearer),
+        ]
         # Cached: the summary is kept per rollup version until a contract changes it.
         # Uncached: every request reads the rollup (as the first view after a change does).
         for suffix, cache in (("", True), ("_uncached", False)):
@@ -254,36 +316,48 @@ def main() -> None:
             for label, path, who, headers in pages:
                 samples = []
                 for _ in range(args.runs):
-                    seconds, response = timed(
-                        lambda p=path, w=who, h=headers: w.get(p, headers=h))
+                    seconds, response = timed(lambda p=path, w=who, h=headers: w.get(p, headers=h))
                     assert response.status_code == 200, (label, response.status_code)
                     samples.append(seconds)
                 results[f"{label}{suffix}_p95_ms"] = round(p95(samples) * 1000, 1)
-                results[f"{label}{suffix}_median_ms"] = round(
-                    statistics.median(samples) * 1000, 1)
+                results[f"{label}{suffix}_median_ms"] = round(statistics.median(samples) * 1000, 1)
         naive_runs = [timed(lambda: naive_summary(db, year))[0] for _ in range(5)]
         results["naive_summary_p95_ms"] = round(p95(naive_runs) * 1000, 1)
 
     print()
-    print(f"Statistics benchmark — {results['database']}, {results['contracts']:,} contracts, "
-          f"{results['cells']:,} rollup cells")
+    print(
+        f"Statistics benchmark — {results['database']}, {results['contracts']:,} contracts, "
+        f"{results['cells']:,} rollup cells"
+    )
     cpu = results["recompute_server_cpu_seconds"]
-    print(f"  full recompute (one transaction): {results['recompute_seconds']} s wall"
-          + (f", {cpu} s server CPU" if cpu else ""))
-    print(f"    naive: load every contract, sum in Python: {results['naive_recompute_seconds']} s"
-          f" (agrees with the rollup: {results['naive_agrees']})")
-    print(f"  stats check (every cell vs direct SUM): {results['check_seconds']} s, "
-          f"{results['check_differences']} differences")
-    print(f"  incremental refresh after one registration (drain task incl. job record): "
-          f"median {results['refresh_median_ms']} ms, p95 {results['refresh_p95_ms']} ms"
-          f"  (naive: a full pass, {results['naive_recompute_seconds']} s)")
+    print(
+        f"  full recompute (one transaction): {results['recompute_seconds']} s wall"
+        + (f", {cpu} s server CPU" if cpu else "")
+    )
+    print(
+        f"    naive: load every contract, sum in Python: {results['naive_recompute_seconds']} s"
+        f" (agrees with the rollup: {results['naive_agrees']})"
+    )
+    print(
+        f"  stats check (every cell vs direct SUM): {results['check_seconds']} s, "
+        f"{results['check_differences']} differences"
+    )
+    print(
+        f"  incremental refresh after one registration (drain task incl. job record): "
+        f"median {results['refresh_median_ms']} ms, p95 {results['refresh_p95_ms']} ms"
+        f"  (naive: a full pass, {results['naive_recompute_seconds']} s)"
+    )
     for label in ("dashboard", "dashboard_region", "summary_api", "summary_api_region"):
-        print(f"  {label:<20} p95 {results[label + '_p95_ms']:>7} ms "
-              f"(median {results[label + '_median_ms']} ms); uncached p95 "
-              f"{results[label + '_uncached_p95_ms']} ms "
-              f"(median {results[label + '_uncached_median_ms']} ms)")
-    print(f"    naive summary (this year's contracts summed in Python) p95 "
-          f"{results['naive_summary_p95_ms']} ms")
+        print(
+            f"  {label:<20} p95 {results[label + '_p95_ms']:>7} ms "
+            f"(median {results[label + '_median_ms']} ms); uncached p95 "
+            f"{results[label + '_uncached_p95_ms']} ms "
+            f"(median {results[label + '_uncached_median_ms']} ms)"
+        )
+    print(
+        f"    naive summary (this year's contracts summed in Python) p95 "
+        f"{results['naive_summary_p95_ms']} ms"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
