@@ -40,7 +40,6 @@ def _generated_secret(instance_dir: Path) -> str:
 class Config:
     """Settings shared by every environment; subclasses adjust what differs."""
 
-    ENV_NAME = "base"
     DEBUG = False
     TESTING = False
 
@@ -61,7 +60,16 @@ class Config:
         self.SEARCH_INDEX_DIR = str(
             Path(_env("SEARCH_INDEX_DIR") or self.INSTANCE_DIR / "search-index").resolve()
         )
+        # Uploads live in the database (marketplace.storage); this folder is only where older
+        # installations kept them, read once by the migration that moves them into the database.
         self.UPLOAD_DIR = str(self.INSTANCE_DIR / "uploads")
+        # auto: PostgreSQL full-text search when the database is PostgreSQL (no index files on
+        # web hosts), the embedded Whoosh index otherwise; "whoosh" forces the index.
+        self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "auto") or "auto"
+        if self.SEARCH_BACKEND not in ("auto", "whoosh", "postgresql"):
+            raise ConfigurationError(
+                f"SEARCH_BACKEND must be auto, whoosh or postgresql, not {self.SEARCH_BACKEND!r}"
+            )
 
         broker = _env("CELERY_BROKER_URL")
         self.CELERY_BROKER_IS_DEFAULT = broker is None
@@ -70,6 +78,14 @@ class Config:
         # Counters must be shared by every web process; Redis does that in production.
         redis_url = broker if broker and broker.startswith(("redis://", "rediss://")) else None
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or redis_url or "memory://"
+        # Listing page views are counted there too and folded into the database by beat; with
+        # no Redis each web process folds its own every VIEW_FOLD_SECONDS.
+        self.VIEW_COUNTER_URL = _env("VIEW_COUNTER_URL") or redis_url
+        self.VIEW_FOLD_SECONDS = float(_env("VIEW_FOLD_SECONDS", "30") or 30)
+
+        # Seconds a maintenance command (import, seed, reindex…) waits for SQLite's write lock
+        # while the site runs, before it gives up with one line.
+        self.CLI_BUSY_TIMEOUT = float(_env("MARKETPLACE_CLI_BUSY_TIMEOUT", "120") or 120)
 
         self.MAIL_SERVER = _env("SMTP_HOST")
         self.MAIL_PORT = int(_env("SMTP_PORT", "25") or 25)
@@ -102,7 +118,12 @@ class Config:
             "worker_prefetch_multiplier": 1,
             "broker_transport_options": self.transport_options(broker_url),
             "task_default_queue": "default",
-            "task_routes": {"worker.tasks.search.*": {"queue": "search"}},
+            # Matching ranks with an in-memory model of every published listing (match_corpus),
+            # built once per process: the single search-queue process keeps the only copy.
+            "task_routes": {
+                "worker.tasks.search.*": {"queue": "search"},
+                "worker.tasks.matching.*": {"queue": "search"},
+            },
             "broker_connection_retry_on_startup": True,
             "beat_schedule_filename": str(self.INSTANCE_DIR / "celerybeat-schedule"),
         }
@@ -128,6 +149,12 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    # JSON request bodies (marketplace/boundary.py): the largest real one, a contract with its
+    # line items, is a few KiB, three levels deep and a few hundred values.
+    JSON_MAX_BYTES = 1024 * 1024
+    JSON_MAX_DEPTH = 32
+    JSON_MAX_VALUES = 10_000
+    JSON_MAX_NUMBER_CHARS = 40
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
@@ -138,19 +165,22 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
     FORCE_HTTPS = False
     ARGON2_PARAMS: dict | None = None  # None = argon2-cffi defaults (RFC 9106)
-    SEARCH_ENABLED = True
     MATCH_SUGGESTION_MIN_SCORE = 0.55
     OUTBOX_SWEEP_SECONDS = 5.0
     API_PER_PAGE_MAX = 100
+    # The registration office (登记机构) named on certificates and bulletins.
+    REGISTRY_OFFICE_NAME = "科技大市场技术合同认定登记处"
+    # Working days a submitted contract may wait before the registrar's worklist flags it.
+    REGISTRATION_TARGET_WORKING_DAYS = 5
+    # Public certificate checks per client address (guessing codes must stay impractical).
+    VERIFY_LIMIT_PER_ADDRESS = "30 per minute"
 
 
 class DevelopmentConfig(Config):
-    ENV_NAME = "development"
     DEBUG = False  # the demo server runs without the debugger so it is safe on a LAN
 
 
 class TestingConfig(Config):
-    ENV_NAME = "testing"
     TESTING = True
     # Cheap Argon2 so hundreds of sign-ins stay fast; never used outside the test suite.
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024}
@@ -164,7 +194,6 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = _env("FORCE_HTTPS", "0") == "1"

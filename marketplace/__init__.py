@@ -1,11 +1,16 @@
-"""Technology-transfer marketplace (科技大市场): the Flask application factory."""
+"""Technology-transfer marketplace (科技大市场): the Flask application factory.
+
+The ``register_*`` steps import the feature packages when an app is built, not at the top of this
+module: the package's ``__init__`` runs for every ``import marketplace.<module>``, and importing
+``marketplace.money`` must not load every blueprint (nor make every module depend on all others).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -26,11 +31,12 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.config.from_object(settings)
     app.config.update(overrides)
 
-    from marketplace.i18n import compile_catalogs
+    from marketplace.i18n import check_catalogs
 
-    compile_catalogs()
+    check_catalogs()
 
     register_extensions(app)
+    register_input_boundary(app)
     register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -41,8 +47,6 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
 
 def select_locale() -> str:
     """Explicit choice in this browser, then the user's preference, then zh_CN."""
-    from flask import current_app, has_request_context
-
     languages = current_app.config["LANGUAGES"]
     default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
@@ -71,15 +75,23 @@ def register_extensions(app: Flask) -> None:
         migrate,
         talisman,
     )
+    from marketplace.listings.view_counts import init_view_counter
+    from marketplace.search.vectors import register_vector_upkeep
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config.get("SQLITE_IMMEDIATE_REQUESTS", True))
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
-                     compare_type=True)
+    # PostgreSQL: every flush keeps listings' search words current (same transaction).
+    register_vector_upkeep()
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(ROOT / "marketplace" / "translations"))
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "marketplace" / "translations"),
+    )
     bootstrap.init_app(app)
     limiter.init_app(app)
     init_login_manager(app)
@@ -104,6 +116,13 @@ def register_extensions(app: Flask) -> None:
         strict_transport_security=app.config["SESSION_COOKIE_SECURE"],
     )
     celery_init_app(app)
+    init_view_counter(app)
+
+
+def register_input_boundary(app: Flask) -> None:
+    from marketplace.boundary import init_boundary
+
+    init_boundary(app)
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -123,14 +142,23 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.api import init_api
+    from marketplace.auctions.views import bp as auctions_bp
     from marketplace.contracts.views import bp as contracts_bp
     from marketplace.deals.views import bp as deals_bp
+    from marketplace.events.views import bp as events_bp
+    from marketplace.experts.evaluation_views import bp as evaluations_bp
+    from marketplace.experts.views import bp as experts_bp
+    from marketplace.instruments.views import bp as instruments_bp
     from marketplace.listings.admin_views import bp as listings_admin_bp
     from marketplace.listings.views import bp as listings_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.rankings.views import bp as rankings_bp
+    from marketplace.registry.views import bp as registry_bp
     from marketplace.search.views import bp as search_bp
     from marketplace.stats.views import bp as stats_bp
+    from marketplace.vouchers.views import bp as vouchers_bp
+    from marketplace.workspace.views import bp as workspace_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -141,6 +169,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contracts_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(workspace_bp)
+    app.register_blueprint(registry_bp)
+    app.register_blueprint(auctions_bp)
+    app.register_blueprint(instruments_bp)
+    app.register_blueprint(vouchers_bp)
+    app.register_blueprint(rankings_bp)
+    app.register_blueprint(experts_bp)
+    app.register_blueprint(evaluations_bp)
+    app.register_blueprint(events_bp)
     init_api(app)
 
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from marketplace.database import is_busy_error
+from marketplace.extensions import db
+
+# Seconds a client is asked to wait after a 503 "busy": a few short writes' worth.
+BUSY_RETRY_AFTER = 5
 
 
 class DomainError(Exception):
@@ -18,8 +26,13 @@ class DomainError(Exception):
     code = "bad_request"
     default_message: Any = _l("The request could not be processed.")
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, str] | None = None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
         self.message = str(message) if message is not None else str(self.default_message)
         self.fields = {name: str(text) for name, text in (fields or {}).items()}
         if code:
@@ -67,13 +80,15 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
-def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None
-               ) -> tuple[Response, int]:
+def json_error(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> tuple[Response, int]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
@@ -81,9 +96,18 @@ def json_error(status: int, code: str, message: str, fields: dict[str, str] | No
 
 
 HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "validation_error", 429: "too_many_requests", 500: "server_error",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "server_error",
+    503: "busy",
 }
 
 
@@ -102,8 +126,9 @@ def _http_message(status: int) -> str:
     return messages.get(status, _("The request could not be processed."))
 
 
-def _render(status: int, code: str, message: str, fields: dict[str, str] | None = None
-            ) -> tuple[Response | str, int]:
+def _render(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> tuple[Response | str, int]:
     if wants_json():
         return json_error(status, code, message, fields)
     template = f"errors/{status}.html" if status in (403, 404, 429, 500) else "errors/generic.html"
@@ -136,29 +161,47 @@ def _webargs_fields(error: HTTPException) -> dict[str, str] | None:
     return fields or None
 
 
+def render_http_error(error: HTTPException) -> tuple[Response | str, int]:
+    """An HTTP error (404, 405, webargs' 422…) as a page, or as the SPEC JSON body."""
+    status = error.code or 500
+    fields = _webargs_fields(error)
+    message = str(ValidationError.default_message) if fields else _http_message(status)
+    return _render(status, HTTP_CODES.get(status, "http_error"), message, fields)
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Render domain errors and HTTP errors as pages, or as JSON for the API."""
 
     @app.errorhandler(DomainError)
-    def handle_domain_error(error: DomainError):
+    def handle_domain_error(error: DomainError) -> ResponseReturnValue:
         return _render(error.status, error.code, error.message, error.fields)
 
     @app.errorhandler(CSRFError)
-    def handle_csrf_error(error: CSRFError):
-        return _render(400, "csrf_failed",
-                       _("The form expired or was not sent from this site. Please try again."))
+    def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
+        return _render(
+            400,
+            "csrf_failed",
+            _("The form expired or was not sent from this site. Please try again."),
+        )
 
-    @app.errorhandler(HTTPException)
-    def handle_http_error(error: HTTPException):
-        status = error.code or 500
-        fields = _webargs_fields(error)
-        message = str(ValidationError.default_message) if fields else _http_message(status)
-        return _render(status, HTTP_CODES.get(status, "http_error"), message, fields)
+    app.register_error_handler(HTTPException, render_http_error)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    def handle_database_error(error: sa.exc.OperationalError) -> ResponseReturnValue:
+        db.session.rollback()
+        if not is_busy_error(error):
+            return handle_unexpected(error)
+        # Contention, not a fault: one line, no traceback; the client retries.
+        app.logger.info("database busy on %s %s; answered 503", request.method, request.path)
+        response, status = _render(
+            503, "busy", _("The site is busy right now. Please try again in a few seconds.")
+        )
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response
 
     @app.errorhandler(Exception)
-    def handle_unexpected(error: Exception):
+    def handle_unexpected(error: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        from marketplace.extensions import db
-
         db.session.rollback()
         return _render(500, "server_error", _http_message(500))

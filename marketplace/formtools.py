@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
 
 from marketplace.errors import DomainError
+from marketplace.idempotency import new_form_token
+
+# One wording of "required" everywhere: WTForms' own catalogue says 该字段是必填字段 where the
+# services say 此项为必填项, so the forms use the services' message.
+REQUIRED = _l("This field is required.")
 
 
-def apply_errors(form: FlaskForm, error: DomainError, *, aliases: dict[str, str] | None = None
-                 ) -> None:
+def required() -> DataRequired:
+    """The required-field validator with the platform's one wording."""
+    return DataRequired(message=REQUIRED)
+
+
+class OnceFormMixin:
+    """A create form: each rendering carries a one-time token, so pressing Back and sending the
+    form again returns what the first send created instead of creating a second one."""
+
+    form_token = HiddenField(default=new_form_token)
+
+
+def apply_errors(
+    form: FlaskForm, error: DomainError, *, aliases: dict[str, str] | None = None
+) -> None:
     """Attach each field message to the matching form field; the rest are flashed."""
     aliases = aliases or {}
     for name, message in error.fields.items():

@@ -1,4 +1,9 @@
-"""Interface translations: the .po catalogues are committed, the .mo files are built from them."""
+"""Interface translations: the .po catalogues are committed, the .mo files are built from them.
+
+They are compiled when the package is installed (build_translations.py, run by pip) or by
+``marketplace translations compile``; the application only checks for them at start
+(:func:`check_catalogs`), so it never writes into its own package directory.
+"""
 
 from __future__ import annotations
 
@@ -13,41 +18,73 @@ log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
-def _mo_targets(po_path: Path) -> list[Path]:
+class CataloguesMissing(RuntimeError):
+    """The compiled catalogues are not there: the package was not installed with its build."""
+
+
+def _mo_targets(po_path: Path, into: Path | None = None) -> list[Path]:
     """Where the compiled catalogue must go: next to the .po, and, when Babel spells the locale
     differently, under Babel's spelling too. Flask-Babel looks catalogues up by
     ``str(Locale.parse(code))``, which turns ``zh_CN`` into ``zh_Hans_CN``: without that copy the
     Chinese interface silently falls back to the English msgids."""
-    targets = [po_path.with_suffix(".mo")]
+    into = into or TRANSLATIONS
     code = po_path.parent.parent.name
+    name = po_path.with_suffix(".mo").name
+    targets = [into / code / "LC_MESSAGES" / name]
     try:
         babel_code = str(Locale.parse(code))
     except (ValueError, UnknownLocaleError):
         babel_code = code
     if babel_code != code:
-        targets.append(TRANSLATIONS / babel_code / "LC_MESSAGES" / po_path.with_suffix(".mo").name)
+        targets.append(into / babel_code / "LC_MESSAGES" / name)
     return targets
 
 
-def compile_catalogs(force: bool = False) -> int:
-    """Compile every ``messages.po`` whose ``.mo`` is missing or older; returns how many."""
+def _catalogues() -> list[Path]:
+    return sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
+
+
+def _is_current(po_path: Path) -> bool:
+    po_mtime = po_path.stat().st_mtime
+    return all(t.exists() and t.stat().st_mtime >= po_mtime for t in _mo_targets(po_path))
+
+
+def compile_catalogs(force: bool = False, into: Path | None = None) -> int:
+    """Compile every ``messages.po`` (into ``into``, the package's own directory unless a build
+    says otherwise) whose ``.mo`` is missing or older; returns how many."""
     compiled = 0
-    for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
-        targets = _mo_targets(po_path)
-        po_mtime = po_path.stat().st_mtime
-        if not force and all(t.exists() and t.stat().st_mtime >= po_mtime for t in targets):
+    for po_path in _catalogues():
+        if not force and into in (None, TRANSLATIONS) and _is_current(po_path):
             continue
-        try:
-            with po_path.open("rb") as source:
-                catalog = read_po(source)
-            for mo_path in targets:
-                mo_path.parent.mkdir(parents=True, exist_ok=True)
-                tmp_path = mo_path.with_suffix(".mo.tmp")
-                with tmp_path.open("wb") as target:
-                    write_mo(target, catalog, use_fuzzy=False)
-                tmp_path.replace(mo_path)  # atomic: a concurrent reader never sees half a file
-            compiled += 1
-        except OSError:
-            # A read-only install must have compiled at build time; say so, but keep serving.
-            log.warning("could not compile %s", po_path, exc_info=True)
+        with po_path.open("rb") as source:
+            catalog = read_po(source)
+        for mo_path in _mo_targets(po_path, into):
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp_path = mo_path.with_suffix(".mo.tmp")
+            with tmp_path.open("wb") as target:
+                write_mo(target, catalog, use_fuzzy=False)
+            tmp_path.replace(mo_path)  # atomic: a concurrent reader never sees half a file
+        compiled += 1
     return compiled
+
+
+def check_catalogs() -> None:
+    """At start: refuse to run without compiled catalogues; warn when they lag the .po files."""
+    missing = [
+        str(target.relative_to(TRANSLATIONS))
+        for po_path in _catalogues()
+        for target in _mo_targets(po_path)
+        if not target.exists()
+    ]
+    if missing:
+        raise CataloguesMissing(
+            "the compiled translation catalogues are missing (" + ", ".join(missing) + "). "
+            "They are built at installation: run `pip install -e .` again in the project "
+            "directory, or `marketplace translations compile`."
+        )
+    stale = [po_path for po_path in _catalogues() if not _is_current(po_path)]
+    for po_path in stale:
+        log.warning(
+            "%s changed after it was compiled; run `marketplace translations compile`",
+            po_path.relative_to(TRANSLATIONS),
+        )

@@ -5,20 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, gettext
 from flask_login import current_user
 
 from marketplace import vocab
-from marketplace.money import format_wan, format_yuan
+from marketplace.accounts.devices import describe_user_agent
+from marketplace.money import (
+    format_headline,
+    format_stats_number,
+    format_wan,
+    format_yuan,
+    stats_unit,
+)
+from marketplace.notifications.services import unread_count
+from marketplace.workdays import LOCAL_TZ
 
 
 def _local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if value is None:
         return ""
-    return format_datetime(value.astimezone(ZoneInfo("Asia/Shanghai")), fmt)
+    return format_datetime(value.astimezone(LOCAL_TZ), fmt)
 
 
 def _date(value: date | datetime | None) -> str:
@@ -45,10 +53,14 @@ def init_templating(app: Flask) -> None:
         url_with=url_with,
         region_name=vocab.region_name,
         maturity_label=vocab.maturity_label,
+        stats_unit=stats_unit,
+        describe_user_agent=describe_user_agent,
     )
     app.jinja_env.filters.update(
         wan=format_wan,
         yuan=format_yuan,
+        headline=format_headline,
+        stats_amount=format_stats_number,
         localtime=_local_datetime,
         isodate=_date,
     )
@@ -57,12 +69,15 @@ def init_templating(app: Flask) -> None:
     def inject_user_context() -> dict[str, Any]:
         unread = 0
         if current_user and current_user.is_authenticated:
-            from marketplace.notifications.services import unread_count
-
             unread = unread_count(current_user)
         locale = get_locale()
         current = "en" if locale is not None and locale.language == "en" else "zh_CN"
         return {"unread_notifications": unread, "current_locale": current}
+
+    @app.template_filter("colon")
+    def _colon(label: Any) -> str:
+        # "经纪人：" in Chinese, "Broker:" in English: the colon is part of the language.
+        return gettext("%(label)s:", label=label)
 
     @app.template_filter("decimal")
     def _decimal(value: Decimal | None) -> str:

@@ -45,8 +45,9 @@ def _per_worker_servers() -> tuple[str | None, str | None]:
 
         admin = sa.create_engine(normalise_database_url(database), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": worker_name}).first()
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": worker_name}
+            ).first()
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{worker_name}"'))
         admin.dispose()
@@ -58,16 +59,31 @@ def _per_worker_servers() -> tuple[str | None, str | None]:
 
 
 SERVER_DATABASE_URL, SERVER_BROKER_URL = _per_worker_servers()
-for _name, _value in (("DATABASE_URL", SERVER_DATABASE_URL),
-                      ("CELERY_BROKER_URL", SERVER_BROKER_URL)):
+for _name, _value in (
+    ("DATABASE_URL", SERVER_DATABASE_URL),
+    ("CELERY_BROKER_URL", SERVER_BROKER_URL),
+):
     if _value:
         os.environ[_name] = _value
 
 os.environ["MARKETPLACE_ENV"] = "testing"
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2,
-             message: str = "condition") -> Any:
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite tests the catalogues as they are in the tree: a .po edited since installation
+    is compiled once here, in the controller, before any xdist worker starts."""
+    if not hasattr(config, "workerinput"):
+        from marketplace.i18n import compile_catalogs
+
+        compile_catalogs()
+
+
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float = 60.0,
+    interval: float = 0.2,
+    message: str = "condition",
+) -> Any:
     """Poll until ``condition()`` is truthy (for work done by other processes)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -142,8 +158,13 @@ def _truncate_all(url: str) -> None:
     engine = sa.create_engine(_normalise(url))
     tables = [table.name for table in db.metadata.sorted_tables]
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables)
-                             + " RESTART IDENTITY CASCADE"))
+        conn.execute(
+            sa.text(
+                "TRUNCATE TABLE "
+                + ", ".join(f'"{t}"' for t in tables)
+                + " RESTART IDENTITY CASCADE"
+            )
+        )
     engine.dispose()
 
 
@@ -156,6 +177,40 @@ def instance_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def _log_nonconforming_responses(app: Any, log_path: str) -> None:
+    """On demand (API_CONFORMANCE_LOG=<file>): check every /api/v1 response the suite provokes
+    against the OpenAPI document, and append what does not conform to the file."""
+    from flask import request
+
+    from tests.api.conformance import ResponseChecker
+
+    checker: list[ResponseChecker] = []
+
+    @app.after_request
+    def check(response: Any) -> Any:
+        if (
+            not request.path.startswith("/api/v1/")
+            or request.url_rule is None
+            or request.path.endswith("openapi.json")
+            or response.direct_passthrough
+        ):
+            return response
+        if not checker:
+            checker.append(ResponseChecker(app.extensions["marketplace_api"].spec.to_dict()))
+        problems = checker[0].problems(
+            request.method,
+            request.url_rule.rule,
+            response.status_code,
+            response.content_type or "",
+            response.get_data(),
+        )
+        if problems:
+            with open(log_path, "a", encoding="utf-8") as log:
+                for problem in problems:
+                    log.write(f"{os.environ.get('PYTEST_CURRENT_TEST', '?')}: {problem}\n")
+        return response
+
+
 @pytest.fixture
 def make_app(database_url: str, instance_dir: Path) -> Iterator[Callable[..., Any]]:
     """Build an app on this test's database; keyword overrides go into app.config."""
@@ -165,13 +220,18 @@ def make_app(database_url: str, instance_dir: Path) -> Iterator[Callable[..., An
     apps: list[Any] = []
 
     def factory(**overrides: Any) -> Any:
-        settings = {"SQLALCHEMY_DATABASE_URI": _normalise(database_url),
-                    "WTF_CSRF_ENABLED": False, "SERVER_NAME": None,
-                    # The test holds its session across requests (see marketplace.database).
-                    "SQLITE_IMMEDIATE_REQUESTS": False}
+        settings = {
+            "SQLALCHEMY_DATABASE_URI": _normalise(database_url),
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": None,
+            # The test holds its session across requests (see marketplace.database).
+            "SQLITE_IMMEDIATE_REQUESTS": False,
+        }
         settings.update(overrides)
         app = create_app("testing", **settings)
         app.test_client_class = FreshGlobalsClient
+        if os.environ.get("API_CONFORMANCE_LOG"):
+            _log_nonconforming_responses(app, os.environ["API_CONFORMANCE_LOG"])
         apps.append(app)
         return app
 
@@ -181,6 +241,9 @@ def make_app(database_url: str, instance_dir: Path) -> Iterator[Callable[..., An
             # The storage may be unreachable in a test that broke it on purpose.
             with contextlib.suppress(Exception):
                 limiter.reset()
+            # Page views not yet folded would land on the next test's listing of the same id.
+            with contextlib.suppress(Exception):
+                app.extensions["view_counter"].reset()
             db.session.remove()
             db.engine.dispose()
 
@@ -206,6 +269,7 @@ def csrf_app(make_app: Callable[..., Any]) -> Iterator[Any]:
 
 
 # -- users and sign-in -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def make_user(app: Any) -> Callable[..., Any]:
@@ -251,18 +315,21 @@ def auth_headers(client: Any) -> Callable[[Any], dict[str, str]]:
 
 # -- real worker processes ---------------------------------------------------------------------
 
+
 @pytest.fixture
 def worker_env(database_url: str, instance_dir: Path, tmp_path: Path) -> dict[str, str]:
     """Environment shared by the test's app and the worker processes it starts."""
     broker = SERVER_BROKER_URL or f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
     env = dict(os.environ)
-    env.update({
-        "MARKETPLACE_ENV": "testing",
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker,
-        "MARKETPLACE_INSTANCE_DIR": str(instance_dir),
-        "SEARCH_INDEX_DIR": str(instance_dir / "search-index"),
-    })
+    env.update(
+        {
+            "MARKETPLACE_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker,
+            "MARKETPLACE_INSTANCE_DIR": str(instance_dir),
+            "SEARCH_INDEX_DIR": str(instance_dir / "search-index"),
+        }
+    )
     return env
 
 
@@ -290,7 +357,10 @@ class ManagedProcess:
         self.log = log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "marketplace", *args],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.killed = False
@@ -318,28 +388,44 @@ class ManagedProcess:
 
 
 class WorkerProcess(ManagedProcess):
-    def __init__(self, env: dict[str, str], queues: str, log_path: Path,
-                 beat: bool = False) -> None:
-        super().__init__(["worker", "-Q", queues, "-c", "1", "--loglevel", "info",
-                          *(["--beat"] if beat else [])], env, log_path)
+    def __init__(
+        self, env: dict[str, str], queues: str, log_path: Path, beat: bool = False
+    ) -> None:
+        super().__init__(
+            [
+                "worker",
+                "-Q",
+                queues,
+                "-c",
+                "1",
+                "--loglevel",
+                "info",
+                *(["--beat"] if beat else []),
+            ],
+            env,
+            log_path,
+        )
 
     def assert_alive(self) -> None:
         """Fail at once (with the worker's log) if the worker died on its own."""
         if self.proc.poll() is not None and not self.killed:
-            raise AssertionError(f"worker exited with {self.proc.returncode}:\n"
-                                 + self.output()[-4000:])
+            raise AssertionError(
+                f"worker exited with {self.proc.returncode}:\n" + self.output()[-4000:]
+            )
 
 
 @pytest.fixture
-def start_worker(worker_env: dict[str, str], tmp_path: Path
-                 ) -> Iterator[Callable[..., WorkerProcess]]:
+def start_worker(
+    worker_env: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real ``marketplace worker`` processes (``beat=True``: with the periodic jobs, such
     as the outbox sweep, as ``marketplace up`` runs it); all are stopped after the test."""
     started: list[WorkerProcess] = []
 
     def start(queues: str = "default,search", beat: bool = False) -> WorkerProcess:
-        worker = WorkerProcess(worker_env, queues, tmp_path / f"worker-{len(started)}.log",
-                               beat=beat)
+        worker = WorkerProcess(
+            worker_env, queues, tmp_path / f"worker-{len(started)}.log", beat=beat
+        )
         started.append(worker)
         _LIVE_WORKERS.append(worker)
         return worker

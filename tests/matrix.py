@@ -29,9 +29,15 @@ class Rule:
         return self.expect.get(role, self.default)
 
 
-def call(client: Any, rule: Rule, role: str, users: dict[str, Any], objects: dict[str, Any],
-         headers_for: Callable[[Any], dict[str, str]] | None = None,
-         login: Callable[[Any, Any], Any] | None = None) -> Any:
+def call(
+    client: Any,
+    rule: Rule,
+    role: str,
+    users: dict[str, Any],
+    objects: dict[str, Any],
+    headers_for: Callable[[Any], dict[str, str]] | None = None,
+    login: Callable[[Any, Any], Any] | None = None,
+) -> Any:
     """Perform ``rule`` as ``role`` (API paths use a bearer token, pages a signed-in session)."""
     path = rule.path.format(**objects)
     headers: dict[str, str] = {}

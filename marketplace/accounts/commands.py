@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from marketplace.accounts.services import create_user
 from marketplace.errors import ValidationError
 from marketplace.vocab import ORG_KINDS, ROLES
 
@@ -23,14 +24,26 @@ def users_group() -> None:
 @click.option("--region", default=None, help="GB/T 2260 code, e.g. 330300.")
 @click.option("--name", default="")
 @with_appcontext
-def create_user_command(email: str, password: str, role: str, org_name: str, org_kind: str,
-                        region: str | None, name: str) -> None:
+def create_user_command(
+    email: str,
+    password: str,
+    role: str,
+    org_name: str,
+    org_kind: str,
+    region: str | None,
+    name: str,
+) -> None:
     """Create a user of any role (brokers and admins are created this way or by an admin)."""
-    from marketplace.accounts.services import create_user
-
     try:
-        user = create_user(email=email, password=password, role=role, org_name=org_name,
-                           org_kind=org_kind, region=region, name=name)
+        user = create_user(
+            email=email,
+            password=password,
+            role=role,
+            org_name=org_name,
+            org_kind=org_kind,
+            region=region,
+            name=name,
+        )
     except ValidationError as error:
         for field, message in error.fields.items():
             click.echo(f"{field}: {message}", err=True)

@@ -71,9 +71,6 @@ class User(TimestampMixin, Model):
     def display_name(self) -> str:
         return self.name or self.email
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
 

@@ -44,6 +44,7 @@ class Registration:
 
 # -- validation helpers -------------------------------------------------------------------
 
+
 def normalise_email(email: str) -> str:
     """Lower-cased, syntax-checked address (no DNS look-up: the platform may run offline)."""
     try:
@@ -66,9 +67,14 @@ def normalise_credit_code(code: str | None) -> str | None:
         return None
     compact = uscc.compact(code)
     if not uscc.is_valid(compact):
-        raise ValidationError(fields={"credit_code": _(
-            "This is not a valid unified social credit code (18 characters with a check character)."
-        )})
+        raise ValidationError(
+            fields={
+                "credit_code": _(
+                    "This is not a valid unified social credit code "
+                    "(18 characters with a check character)."
+                )
+            }
+        )
     return compact
 
 
@@ -91,33 +97,49 @@ def _validate_org(data: NewOrganisation) -> NewOrganisation:
     if errors:
         raise ValidationError(fields=errors)
     if db.session.execute(sa.select(Organisation.id).where(Organisation.name == name)).first():
-        raise ValidationError(fields={"org_name": _(
-            "An organisation with this name exists already; ask to join it instead.")})
-    if credit_code and db.session.execute(
-        sa.select(Organisation.id).where(Organisation.credit_code == credit_code)
-    ).first():
+        raise ValidationError(
+            fields={
+                "org_name": _(
+                    "An organisation with this name exists already; ask to join it instead."
+                )
+            }
+        )
+    if (
+        credit_code
+        and db.session.execute(
+            sa.select(Organisation.id).where(Organisation.credit_code == credit_code)
+        ).first()
+    ):
         raise ValidationError(fields={"credit_code": _("This credit code is registered already.")})
-    return NewOrganisation(name=name, kind=data.kind, region=data.region or None,
-                           credit_code=credit_code)
+    return NewOrganisation(
+        name=name, kind=data.kind, region=data.region or None, credit_code=credit_code
+    )
 
 
 def _email_taken(email: str) -> bool:
     return db.session.execute(sa.select(User.id).where(User.email == email)).first() is not None
 
 
-def get_or_create_organisation(name: str, kind: str, region: str | None = None,
-                               verified: bool = False) -> Organisation:
+def get_or_create_organisation(
+    name: str, kind: str, region: str | None = None, verified: bool = False
+) -> Organisation:
     org = db.session.execute(sa.select(Organisation).where(Organisation.name == name)).scalar()
     if org is None:
         data = _validate_org(NewOrganisation(name=name, kind=kind, region=region))
-        org = Organisation(name=data.name, kind=data.kind, region=data.region, verified=verified,
-                           verified_at=utcnow() if verified else None)
+        org = Organisation(
+            name=data.name,
+            kind=data.kind,
+            region=data.region,
+            verified=verified,
+            verified_at=utcnow() if verified else None,
+        )
         db.session.add(org)
         db.session.flush()
     return org
 
 
 # -- registration and administration -------------------------------------------------------
+
 
 def register_user(data: Registration) -> User:
     """Self-service sign-up of a researcher or enterprise user.
@@ -146,10 +168,16 @@ def register_user(data: Registration) -> User:
     if data.new_org is not None:
         org_data = _validate_org(data.new_org)
         if org_data.kind not in allowed_kinds:
-            raise ValidationError(fields={"org_kind": _(
-                "This type of organisation does not fit the chosen role.")})
-        org = Organisation(name=org_data.name, kind=org_data.kind, region=org_data.region,
-                           credit_code=org_data.credit_code, verified=False)
+            raise ValidationError(
+                fields={"org_kind": _("This type of organisation does not fit the chosen role.")}
+            )
+        org = Organisation(
+            name=org_data.name,
+            kind=org_data.kind,
+            region=org_data.region,
+            credit_code=org_data.credit_code,
+            verified=False,
+        )
         db.session.add(org)
         active = True
     else:
@@ -157,25 +185,46 @@ def register_user(data: Registration) -> User:
         if existing is None:
             raise ValidationError(fields={"org_id": _("Choose an organisation from the list.")})
         if existing.kind not in allowed_kinds:
-            raise ValidationError(fields={"org_id": _(
-                "This type of organisation does not fit the chosen role.")})
+            raise ValidationError(
+                fields={"org_id": _("This type of organisation does not fit the chosen role.")}
+            )
         org = existing
         active = False
 
-    user = User(email=email, password_hash=hash_password(data.password), role=data.role,
-                name=data.name.strip(), org=org, active=active, locale=data.locale)
+    user = User(
+        email=email,
+        password_hash=hash_password(data.password),
+        role=data.role,
+        name=data.name.strip(),
+        org=org,
+        active=active,
+        locale=data.locale,
+    )
     db.session.add(user)
     db.session.flush()
     if not active:
-        notify(kind="join_request", params={"email": email, "org": org.name}, roles=["admin"],
-               link="/admin/users?status=inactive")
+        notify(
+            kind="join_request",
+            params={"email": email, "org": org.name},
+            roles=["admin"],
+            link="/admin/users?status=inactive",
+        )
     db.session.commit()
     return user
 
 
-def create_user(*, email: str, password: str, role: str, org_name: str, org_kind: str,
-                region: str | None = None, name: str = "", actor: User | None = None,
-                verify_org: bool = True) -> User:
+def create_user(
+    *,
+    email: str,
+    password: str,
+    role: str,
+    org_name: str,
+    org_kind: str,
+    region: str | None = None,
+    name: str = "",
+    actor: User | None = None,
+    verify_org: bool = True,
+) -> User:
     """Create any user (brokers and admins included); used by admins and the CLI.
 
     ``actor`` is None only for the command line, which runs with the operator's authority.
@@ -199,8 +248,14 @@ def create_user(*, email: str, password: str, role: str, org_name: str, org_kind
     if errors:
         raise ValidationError(fields=errors)
     org = get_or_create_organisation(org_name.strip(), org_kind, region, verified=verify_org)
-    user = User(email=email, password_hash=hash_password(password), role=role, name=name,
-                org=org, active=True)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        name=name,
+        org=org,
+        active=True,
+    )
     db.session.add(user)
     db.session.commit()
     return user
@@ -215,8 +270,7 @@ def verify_organisation(actor: User, org_id: int, verified: bool = True) -> Orga
         org.verified = verified
         org.verified_at = utcnow() if verified else None
         if verified:
-            notify(kind="org_verified", params={"org": org.name}, org_ids=[org.id],
-                   link="/account")
+            notify(kind="org_verified", params={"org": org.name}, org_ids=[org.id], link="/account")
     db.session.commit()
     return org
 
@@ -250,7 +304,7 @@ def change_role(actor: User, user_id: int, role: str) -> User:
         raise Conflict(_("You cannot change your own role."))
     if user.role != role:
         user.role = role
-        notify(kind="role_changed", params={"role": ROLES.label(role)}, user_ids=[user.id])
+        notify(kind="role_changed", params={"role": role}, user_ids=[user.id])
     db.session.commit()
     return user
 
@@ -275,28 +329,37 @@ def update_profile(actor: User, *, name: str, phone: str | None, locale: str | N
 
 # -- authentication, sessions, passwords ---------------------------------------------------
 
+
 def authenticate(email: str, password: str) -> User:
     """The active user with these credentials; one generic error for every failure."""
     try:
         address = normalise_email(email)
     except ValidationError:
         address = ""
-    user = db.session.execute(sa.select(User).where(User.email == address)).scalar() if address \
+    user = (
+        db.session.execute(sa.select(User).where(User.email == address)).scalar()
+        if address
         else None
+    )
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
         raise Unauthorized(_("Wrong e-mail address or password."), code="invalid_credentials")
     if not user.active:
-        raise Unauthorized(_("This account is not active yet or has been deactivated."),
-                           code="inactive_account")
+        raise Unauthorized(
+            _("This account is not active yet or has been deactivated."), code="inactive_account"
+        )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
 def start_login_session(user: User, *, user_agent: str = "", ip_address: str = "") -> LoginSession:
-    session = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id,
-                           user_agent=user_agent[:300], ip_address=ip_address[:64])
+    session = LoginSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        user_agent=user_agent[:300],
+        ip_address=ip_address[:64],
+    )
     db.session.add(session)
     user.last_login_at = utcnow()
     db.session.commit()
@@ -326,17 +389,20 @@ def end_login_session(session_id: str | None) -> None:
 
 
 def _revoke_all_sessions(user_id: int, keep: str | None = None) -> None:
-    query = sa.update(LoginSession).where(LoginSession.user_id == user_id,
-                                          LoginSession.revoked_at.is_(None))
+    query = sa.update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
+    )
     if keep:
         query = query.where(LoginSession.id != keep)
     db.session.execute(query.values(revoked_at=utcnow()))
 
 
 def _revoke_all_tokens(user_id: int) -> None:
-    db.session.execute(sa.update(ApiToken).where(ApiToken.user_id == user_id,
-                                                 ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def change_password(actor: User, *, current: str, new: str) -> LoginSession | None:
@@ -356,11 +422,13 @@ def change_password(actor: User, *, current: str, new: str) -> LoginSession | No
 
 def list_login_sessions(actor: User) -> list[LoginSession]:
     user = require_user(actor)
-    return list(db.session.execute(
-        sa.select(LoginSession).where(LoginSession.user_id == user.id,
-                                      LoginSession.revoked_at.is_(None))
-        .order_by(LoginSession.created_at.desc())
-    ).scalars())
+    return list(
+        db.session.execute(
+            sa.select(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+            .order_by(LoginSession.created_at.desc())
+        ).scalars()
+    )
 
 
 # -- API tokens -----------------------------------------------------------------------------
@@ -375,8 +443,9 @@ def _token_digest(raw: str) -> str:
 def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     """A new bearer token for ``user``; the raw token is returned once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name.strip()[:100], token_hash=_token_digest(raw),
-                     prefix=raw[:12])
+    token = ApiToken(
+        user_id=user.id, name=name.strip()[:100], token_hash=_token_digest(raw), prefix=raw[:12]
+    )
     db.session.add(token)
     db.session.commit()
     return token, raw
@@ -400,9 +469,11 @@ def user_for_token(raw: str) -> User | None:
 
 def list_tokens(actor: User) -> list[ApiToken]:
     user = require_user(actor)
-    return list(db.session.execute(
-        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
-    ).scalars())
+    return list(
+        db.session.execute(
+            sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        ).scalars()
+    )
 
 
 def revoke_token(actor: User, token_id: int) -> ApiToken:

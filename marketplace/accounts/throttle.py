@@ -32,11 +32,24 @@ def _failed(response: Any) -> bool:
 
 
 def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply the per-account and per-address limits to a sign-in endpoint (POST only)."""
-    per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-                                key_func=_account_key, methods=["POST"], deduct_when=_failed,
-                                scope="login-account")
-    per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-                                key_func=get_remote_address, methods=["POST"],
-                                deduct_when=_failed, scope="login-address")
+    """Apply the per-account and per-address limits to a sign-in endpoint (POST only).
+
+    The limits are *shared*: every door that takes a password (the web form, the API token
+    endpoint) counts into the same per-account and per-address buckets, so a guesser gets the
+    documented number of tries in all, not that number per door.
+    """
+    per_account = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+        scope="login-account",
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=_failed,
+    )
+    per_address = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+        scope="login-address",
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=_failed,
+    )
     return per_account(per_address(view))

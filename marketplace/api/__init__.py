@@ -2,34 +2,80 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, Response
 from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
 
 from marketplace.api.auth import load_api_user
+from marketplace.api.common import ErrorSchema, MoneyField
+from marketplace.errors import render_http_error
+from marketplace.extensions import csrf
 
 
 class MarketplaceApi(Api):
-    # Errors are rendered by marketplace.errors in the SPEC's {"error": {...}} shape.
-    def _register_error_handlers(self) -> None:
-        return None
+    """flask-smorest with the project's error body, documented and rendered."""
+
+    # Every documented error response (the shared components and "default") carries the
+    # SPEC body {"error": {"code", "message", "fields"?}}.
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        # flask-smorest registers this for HTTPException: render as every other error is.
+        response: tuple[Response | str, int] = render_http_error(error)
+        return response
 
 
 def init_api(app: Flask) -> Api:
-    from marketplace.api import auth, contracts, deals, jobs, listings, search, stats
-    from marketplace.extensions import csrf
+    # Imported when the app is built, not with this package: its __init__ runs for every
+    # ``marketplace.api.<module>`` import, which must not load every other API module.
+    from marketplace.api import (
+        auth,
+        contracts,
+        deals,
+        events,
+        experts,
+        instruments,
+        jobs,
+        listings,
+        lots,
+        rankings,
+        registrations,
+        search,
+        stats,
+        vouchers,
+    )
 
     app.config.setdefault("API_TITLE", "Technology-transfer marketplace API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api = MarketplaceApi(app, spec_kwargs={
-        "components": {"securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearerAuth": []}, {}],
-    })
-    for blueprint in (auth.blp, jobs.blp, listings.blp, search.blp, deals.blp,
-                      contracts.blp, stats.blp):
+    api = MarketplaceApi(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}, {}],
+        },
+    )
+    api.register_field(MoneyField, "string", "decimal")
+    for blueprint in (
+        auth.blp,
+        jobs.blp,
+        listings.blp,
+        search.blp,
+        deals.blp,
+        contracts.blp,
+        stats.blp,
+        registrations.blp,
+        lots.blp,
+        instruments.blp,
+        vouchers.blp,
+        rankings.blp,
+        experts.blp,
+        events.blp,
+    ):
         # Bearer tokens cannot be sent cross-site by a browser, so CSRF tokens are not needed.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1")

@@ -11,7 +11,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from marketplace.accounts import services
+from marketplace.accounts.models import User
 from marketplace.accounts.throttle import login_limits
+from marketplace.api.common import errors, require_api_user
 from marketplace.errors import Unauthorized
 
 blp = Blueprint("api_auth", __name__, description="Tokens and the signed-in user")
@@ -67,12 +69,18 @@ class UserSchema(Schema):
     locale = fields.String(allow_none=True)
 
 
+class TokenUser(Schema):
+    id = fields.Integer(required=True)
+    role = fields.String(required=True)
+    org_id = fields.Integer(required=True)
+
+
 class TokenResponse(Schema):
-    token = fields.String()
-    user = fields.Dict()
+    token = fields.String(required=True)
+    user = fields.Nested(TokenUser, required=True)
 
 
-def user_json(user: Any) -> dict[str, Any]:
+def user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "role": user.role, "org_id": user.org_id}
 
 
@@ -83,6 +91,7 @@ class TokenResource(MethodView):
     @blp.arguments(Credentials)
     @blp.response(200, TokenResponse)
     @blp.doc(security=[])
+    @errors(blp, 429)
     def post(self, credentials: dict[str, Any]) -> dict[str, Any]:
         """Exchange e-mail and password for a bearer token."""
         user = services.authenticate(credentials["email"], credentials["password"])
@@ -90,6 +99,7 @@ class TokenResource(MethodView):
         return {"token": raw, "user": user_json(user)}
 
     @blp.response(204)
+    @errors(blp)
     def delete(self) -> None:
         """Revoke the token used for this request."""
         raw = g.get("api_token")
@@ -101,8 +111,7 @@ class TokenResource(MethodView):
 @blp.route("/me")
 class MeResource(MethodView):
     @blp.response(200, UserSchema)
+    @errors(blp)
     def get(self) -> Any:
         """The signed-in user and their organisation."""
-        from marketplace.api.common import require_api_user
-
         return require_api_user()

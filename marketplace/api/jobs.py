@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from marketplace.api.common import api_user
+from marketplace.api.common import api_user, errors
 from marketplace.jobs.services import get_job_for
 
 blp = Blueprint("api_jobs", __name__, description="Background jobs")
@@ -32,6 +32,7 @@ class JobSchema(Schema):
 @blp.route("/jobs/<int:job_id>")
 class JobResource(MethodView):
     @blp.response(200, JobSchema)
+    @errors(blp, 403, 404)
     def get(self, job_id: int) -> Any:
         """State and progress of a job you started (admins see all)."""
         return get_job_for(api_user(), job_id)

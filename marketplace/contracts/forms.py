@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_lazy
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,7 +23,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from marketplace.contracts.vocab import PLAN_CATEGORIES
+from marketplace.contracts.vocab import PLAN_CATEGORIES, REJECT_REASONS
+from marketplace.formtools import OnceFormMixin, required
 from marketplace.money import MoneyError, parse_money
 from marketplace.vocab import CONTRACT_SUBTYPES, CONTRACT_TYPES, FIELDS
 
@@ -59,12 +62,15 @@ def _subtype_choices() -> dict[str, list[tuple[str, str]]]:
     return groups
 
 
-class ContractForm(FlaskForm):
+class ContractForm(OnceFormMixin, FlaskForm):
     deal_id = HiddenField()
-    title = StringField(_l("Contract title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Contract title"), validators=[required(), Length(max=200)])
     type = SelectField(_l("Contract type"), validate_choice=False)
-    subtype = SelectField(_l("Subtype"), validate_choice=False,
-                          description=_l("Technology consulting has no subtype."))
+    subtype = SelectField(
+        _l("Subtype"),
+        validate_choice=False,
+        description=_l("Technology consulting has no subtype."),
+    )
     seller_org_id = SelectField(_l("Seller (技术输出方)"), coerce=int, validate_choice=False)
     buyer_org_id = SelectField(_l("Buyer (技术吸纳方)"), coerce=int, validate_choice=False)
     broker_id = SelectField(_l("Broker"), coerce=int, validate_choice=False)
@@ -75,13 +81,18 @@ class ContractForm(FlaskForm):
     contract_amount = MoneyInput(_l("Contract amount (yuan)"))
     tech_amount = MoneyInput(
         _l("Technology transaction amount (yuan)"),
-        description=_l("Leave empty when line items are given: it is computed from them."))
-    line_items = FieldList(FormField(LineItemForm), min_entries=LINE_ITEM_ROWS,
-                           max_entries=50)
+        description=_l("Leave empty when line items are given: it is computed from them."),
+    )
+    line_items = FieldList(FormField(LineItemForm), min_entries=LINE_ITEM_ROWS, max_entries=50)
     submit = SubmitField(_l("Save contract"))
 
-    def __init__(self, *args: Any, org_choices: list[tuple[int, str]] | None = None,
-                 broker_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        org_choices: list[tuple[int, str]] | None = None,
+        broker_choices: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.type.choices = [("", "—"), *CONTRACT_TYPES.choices()]
         self.subtype.choices = _subtype_choices()
@@ -96,5 +107,32 @@ class ContractForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(_l("Reason"), validators=[required(), Length(max=2000)])
     submit = SubmitField(_l("Confirm"))
+
+
+class SignedCopyForm(FlaskForm):
+    file = FileField(_l("Signed contract (PDF)"))
+    submit = SubmitField(_l("Upload"))
+
+
+class RegisterForm(FlaskForm):
+    """核定 and registration: the verified technology amount, why it differs, the VAT flag."""
+
+    verified_tech_amount = MoneyInput(
+        _l("Verified technology transaction amount (yuan)"),
+        description=_l("Confirm the amount entered or adjust it; statistics count this one."),
+    )
+    reason = TextAreaField(_l("Reason for the adjustment"), validators=[Length(max=2000)])
+    tax_exempt = BooleanField(_l("Qualifies for the VAT exemption of technical income"))
+    submit = SubmitField(pgettext_lazy("contract", "Register"))
+
+
+class RejectForm(FlaskForm):
+    code = SelectField(_l("Refusal reason"), validate_choice=False)
+    reason = TextAreaField(_l("Note to the broker"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Reject"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.code.choices = REJECT_REASONS.choices()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.contracts.vocab import REJECT_REASONS
 from marketplace.database import Money, TimestampMixin, UTCDateTime, in_codes, utcnow
 from marketplace.extensions import Model
 from marketplace.vocab import CONTRACT_STATUSES, CONTRACT_TYPES, FIELDS, ORG_KINDS
@@ -22,16 +23,30 @@ class Contract(TimestampMixin, Model):
         sa.CheckConstraint(in_codes("status", CONTRACT_STATUSES.codes), name="status"),
         sa.CheckConstraint(f"field IS NULL OR {in_codes('field', FIELDS.codes)}", name="field"),
         sa.CheckConstraint("contract_amount >= 0", name="contract_amount"),
-        sa.CheckConstraint("tech_amount >= 0 AND tech_amount <= contract_amount",
-                           name="tech_amount"),
+        sa.CheckConstraint(
+            "tech_amount >= 0 AND tech_amount <= contract_amount", name="tech_amount"
+        ),
         sa.CheckConstraint("seller_org_id != buyer_org_id", name="distinct_parties"),
         sa.CheckConstraint("term_end IS NULL OR term_end >= signed_on", name="term"),
-        sa.CheckConstraint(f"seller_kind IS NULL OR {in_codes('seller_kind', ORG_KINDS.codes)}",
-                           name="seller_kind"),
-        sa.CheckConstraint(f"buyer_kind IS NULL OR {in_codes('buyer_kind', ORG_KINDS.codes)}",
-                           name="buyer_kind"),
-        sa.CheckConstraint("status NOT IN ('registered', 'void') OR registration_no IS NOT NULL",
-                           name="registered_has_number"),
+        sa.CheckConstraint(
+            f"seller_kind IS NULL OR {in_codes('seller_kind', ORG_KINDS.codes)}", name="seller_kind"
+        ),
+        sa.CheckConstraint(
+            f"buyer_kind IS NULL OR {in_codes('buyer_kind', ORG_KINDS.codes)}", name="buyer_kind"
+        ),
+        sa.CheckConstraint(
+            "status NOT IN ('registered', 'void') OR registration_no IS NOT NULL",
+            name="registered_has_number",
+        ),
+        sa.CheckConstraint(
+            f"reject_code IS NULL OR {in_codes('reject_code', REJECT_REASONS.codes)}",
+            name="reject_code",
+        ),
+        sa.CheckConstraint(
+            "verified_tech_amount IS NULL OR (verified_tech_amount >= 0 AND "
+            "verified_tech_amount <= contract_amount)",
+            name="verified_tech_amount",
+        ),
         sa.Index("ix_contracts_status_signed", "status", "signed_on"),
     )
 
@@ -54,6 +69,16 @@ class Contract(TimestampMixin, Model):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reject_reason: Mapped[str | None] = mapped_column(sa.Text)
+    reject_code: Mapped[str | None] = mapped_column(sa.String(30))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 核定: the technology amount the registrar confirmed or adjusted (statistics count this
+    # one; ``tech_amount`` stays as the broker entered it), with the registrar's reason.
+    verified_tech_amount: Mapped[Decimal | None] = mapped_column(Money())
+    verification_note: Mapped[str | None] = mapped_column(sa.Text)
+    # Printed on the 登记证明; with the 登记号 it lets anyone check the certificate.
+    verification_code: Mapped[str | None] = mapped_column(sa.String(16))
+    # VAT exemption of technical income (技术转让、技术开发免征增值税), decided at registration.
+    tax_exempt: Mapped[bool | None] = mapped_column()
     void_reason: Mapped[str | None] = mapped_column(sa.Text)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -68,7 +93,35 @@ class Contract(TimestampMixin, Model):
     buyer_org: Mapped[Organisation] = relationship(foreign_keys=[buyer_org_id])
     broker: Mapped[User | None] = relationship(foreign_keys=[broker_id])
     line_items: Mapped[list[ContractLineItem]] = relationship(
-        back_populates="contract", cascade="all, delete-orphan", order_by="ContractLineItem.id")
+        back_populates="contract", cascade="all, delete-orphan", order_by="ContractLineItem.id"
+    )
+    signed_copy: Mapped[ContractSignedCopy | None] = relationship(
+        cascade="all, delete-orphan", lazy="select"
+    )
+
+
+class ContractSignedCopy(Model):
+    """The signed contract text (PDF) the registrar reads beside the entered fields.
+
+    Kept in the database, not on a web host's disk: any host can serve it (SPEC §4), and a
+    registered contract keeps it for good (the row is frozen with the contract).
+    """
+
+    __tablename__ = "contract_signed_copies"
+    __table_args__ = (sa.CheckConstraint("size_bytes > 0", name="size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contracts.id", ondelete="CASCADE"), unique=True
+    )
+    original_name: Mapped[str] = mapped_column(sa.String(200))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size_bytes: Mapped[int] = mapped_column()
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 class ContractLineItem(Model):
@@ -76,8 +129,9 @@ class ContractLineItem(Model):
     __table_args__ = (sa.CheckConstraint("amount >= 0", name="amount"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"),
-                                             index=True)
+    contract_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True
+    )
     description: Mapped[str] = mapped_column(sa.String(200))
     amount: Mapped[Decimal] = mapped_column(Money())
     # Equipment, materials and the like: counted in 成交额 but not in 技术交易额.
@@ -136,8 +190,18 @@ def _committed_status(contract: Contract) -> str | None:
 
 
 def _frozen(contract: Contract | None) -> bool:
-    return contract is not None and contract.id is not None and \
-        _committed_status(contract) in FROZEN_STATUSES
+    return (
+        contract is not None
+        and contract.id is not None
+        and _committed_status(contract) in FROZEN_STATUSES
+    )
+
+
+def _frozen_id(session: Session, contract_id: int | None) -> bool:
+    if contract_id is None:
+        return False
+    with session.no_autoflush:
+        return _frozen(session.get(Contract, contract_id))
 
 
 def _changed_columns(obj: Any) -> set[str]:
@@ -153,12 +217,19 @@ def _guard_frozen_records(session: Session, flush_context: Any, instances: Any) 
             continue
         if isinstance(obj, ContractHistory):
             raise FrozenRecordError("contract history is append-only")
-        if isinstance(obj, Contract) and _frozen(obj) and (
-                obj.status != "void" or not _changed_columns(obj) <= _VOID_COLUMNS):
+        if (
+            isinstance(obj, Contract)
+            and _frozen(obj)
+            and (obj.status != "void" or not _changed_columns(obj) <= _VOID_COLUMNS)
+        ):
             raise FrozenRecordError(f"registered contract {obj.id} cannot be changed")
         if isinstance(obj, ContractLineItem) and _frozen(obj.contract):
             raise FrozenRecordError("line items of a registered contract cannot be changed")
+        if isinstance(obj, ContractSignedCopy) and _frozen_id(session, obj.contract_id):
+            raise FrozenRecordError("the signed copy of a registered contract is kept as is")
     for obj in session.deleted:
+        if isinstance(obj, ContractSignedCopy) and _frozen_id(session, obj.contract_id):
+            raise FrozenRecordError("the signed copy of a registered contract is kept as is")
         if isinstance(obj, ContractHistory):
             raise FrozenRecordError("contract history is append-only")
         if isinstance(obj, Contract) and _frozen(obj):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,7 +13,7 @@ from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
 
 
-def can_view(user: Any, contract: Contract) -> bool:
+def can_view(user: User, contract: Contract) -> bool:
     """Admins see all, brokers the contracts they are on, parties their own (read-only)."""
     if user.role == "admin":
         return True
@@ -23,16 +22,16 @@ def can_view(user: Any, contract: Contract) -> bool:
     return user.org_id in (contract.seller_org_id, contract.buyer_org_id)
 
 
-def can_change(user: Any, contract: Contract) -> bool:
+def can_change(user: User, contract: Contract) -> bool:
     """Who may edit or submit: admins, and the broker the contract is recorded under."""
     return user.role == "admin" or (user.role == "broker" and contract.broker_id == user.id)
 
 
-def can_see_history(user: Any, contract: Contract) -> bool:
+def can_see_history(user: User, contract: Contract) -> bool:
     return can_change(user, contract)
 
 
-def get_contract_for(actor: Any, contract_id: int) -> Contract:
+def get_contract_for(actor: User, contract_id: int) -> Contract:
     """The contract if ``actor`` may see it; NotFound or PermissionDenied otherwise."""
     user = require_user(actor)
     contract = db.session.get(Contract, contract_id)
@@ -43,10 +42,11 @@ def get_contract_for(actor: Any, contract_id: int) -> Contract:
     return contract
 
 
-def contract_for_update(user: Any, contract_id: int) -> Contract:
+def contract_for_update(user: User, contract_id: int) -> Contract:
     """The contract, row-locked on PostgreSQL, if ``user`` may change it."""
     contract = db.session.execute(
-        sa.select(Contract).where(Contract.id == contract_id)
+        sa.select(Contract)
+        .where(Contract.id == contract_id)
         .with_for_update(of=Contract)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -57,59 +57,72 @@ def contract_for_update(user: Any, contract_id: int) -> Contract:
     return contract
 
 
-def visible_contracts(actor: Any, *, status: str | None = None, year: int | None = None,
-                      q: str | None = None) -> sa.Select:
+def contracts_of_deal(actor: User, deal_id: int) -> list[Contract]:
+    """The contracts recorded for a deal, listed on the deal's page for brokers and
+    administrators (the parties find their own under Contracts)."""
+    user = require_user(actor)
+    if user.role not in ("broker", "admin"):
+        return []
+    return list(
+        db.session.execute(
+            sa.select(Contract).where(Contract.deal_id == deal_id).order_by(Contract.id)
+        ).scalars()
+    )
+
+
+def visible_contracts(
+    actor: User, *, status: str | None = None, year: int | None = None, q: str | None = None
+) -> sa.Select:
     """Contracts ``actor`` may see, newest first, optionally filtered."""
     user = require_user(actor)
     query = sa.select(Contract)
     if user.role == "broker":
-        query = query.where(sa.or_(Contract.broker_id == user.id,
-                                   Contract.seller_org_id == user.org_id,
-                                   Contract.buyer_org_id == user.org_id))
+        query = query.where(
+            sa.or_(
+                Contract.broker_id == user.id,
+                Contract.seller_org_id == user.org_id,
+                Contract.buyer_org_id == user.org_id,
+            )
+        )
     elif user.role != "admin":
-        query = query.where(sa.or_(Contract.seller_org_id == user.org_id,
-                                   Contract.buyer_org_id == user.org_id))
+        query = query.where(
+            sa.or_(Contract.seller_org_id == user.org_id, Contract.buyer_org_id == user.org_id)
+        )
     if status:
         query = query.where(Contract.status == status)
     if year:
-        query = query.where(Contract.signed_on >= date(year, 1, 1),
-                            Contract.signed_on <= date(year, 12, 31))
+        query = query.where(
+            Contract.signed_on >= date(year, 1, 1), Contract.signed_on <= date(year, 12, 31)
+        )
     if q:
         pattern = f"%{q.strip()}%"
-        query = query.where(sa.or_(Contract.title.ilike(pattern),
-                                   Contract.registration_no.ilike(pattern)))
+        query = query.where(
+            sa.or_(Contract.title.ilike(pattern), Contract.registration_no.ilike(pattern))
+        )
     return query.order_by(Contract.updated_at.desc(), Contract.id.desc())
 
 
-def history_for(actor: Any, contract_id: int) -> list[ContractHistory]:
+def history_for(actor: User, contract_id: int) -> list[ContractHistory]:
     """The audit trail, oldest first (broker on the contract and admins)."""
     user = require_user(actor)
     contract = get_contract_for(user, contract_id)
     if not can_see_history(user, contract):
         raise PermissionDenied()
-    return list(db.session.execute(
-        sa.select(ContractHistory).where(ContractHistory.contract_id == contract.id)
-        .order_by(ContractHistory.id)
-    ).scalars())
-
-
-def organisation_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(sa.select(Organisation.id, Organisation.name)
-                              .order_by(Organisation.name)).all()
-    return [(row.id, row.name) for row in rows]
-
-
-def broker_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(sa.select(User).where(User.role == "broker", User.active.is_(True))
-                              .order_by(User.name, User.email)).scalars()
-    return [(user.id, user.display_name) for user in rows]
+    return list(
+        db.session.execute(
+            sa.select(ContractHistory)
+            .where(ContractHistory.contract_id == contract.id)
+            .order_by(ContractHistory.id)
+        ).scalars()
+    )
 
 
 def organisation_names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = db.session.execute(sa.select(Organisation.id, Organisation.name)
-                              .where(Organisation.id.in_(ids))).all()
+    rows = db.session.execute(
+        sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+    ).all()
     return {row.id: row.name for row in rows}
 
 

@@ -7,14 +7,15 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from marketplace.deals.services import MAX_NOTE
+from marketplace.formtools import OnceFormMixin, required
 from marketplace.vocab import DEAL_FAILURE_REASONS, DEAL_STAGES
 
 
-class InterestForm(FlaskForm):
-    achievement_id = HiddenField(validators=[DataRequired()])
+class InterestForm(OnceFormMixin, FlaskForm):
+    achievement_id = HiddenField(validators=[required()])
     demand_id = SelectField(_l("For my demand (optional)"), validate_choice=False)
     note = TextAreaField(_l("Message (optional)"), validators=[Optional(), Length(max=MAX_NOTE)])
     submit = SubmitField(_l("Express interest"))
@@ -32,9 +33,9 @@ class StageForm(FlaskForm):
         self.failure_reason.choices = [("", "—"), *DEAL_FAILURE_REASONS.choices()]
 
 
-class NoteForm(FlaskForm):
+class NoteForm(OnceFormMixin, FlaskForm):
     kind = SelectField(_l("Kind"), choices=[("note", _l("Note")), ("contact", _l("Contact"))])
-    note = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_NOTE)])
+    note = TextAreaField(_l("Text"), validators=[required(), Length(max=MAX_NOTE)])
     submit = SubmitField(_l("Add to timeline"))
 
 
@@ -49,11 +50,13 @@ class ClaimForm(FlaskForm):
     submit = SubmitField(_l("Claim"))
 
 
-class NewDealForm(FlaskForm):
-    achievement_id = IntegerField(_l("Achievement number"),
-                                  validators=[DataRequired(), NumberRange(min=1)])
-    demand_id = IntegerField(_l("Demand number (optional)"),
-                             validators=[Optional(), NumberRange(min=1)])
+class NewDealForm(OnceFormMixin, FlaskForm):
+    achievement_id = IntegerField(
+        _l("Achievement number"), validators=[required(), NumberRange(min=1)]
+    )
+    demand_id = IntegerField(
+        _l("Demand number (optional)"), validators=[Optional(), NumberRange(min=1)]
+    )
     buyer_org_id = SelectField(_l("Buyer organisation"), coerce=int, validate_choice=False)
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
     submit = SubmitField(_l("Open deal"))

@@ -17,7 +17,6 @@ from marketplace.vocab import DEAL_FAILURE_REASONS, DEAL_STAGES
 DEAL_SOURCES = ("match", "interest", "manual")
 
 
-
 class Deal(TimestampMixin, Model):
     __tablename__ = "deals"
     __table_args__ = (
@@ -25,15 +24,18 @@ class Deal(TimestampMixin, Model):
         sa.CheckConstraint(in_codes("source", DEAL_SOURCES), name="source"),
         sa.CheckConstraint(
             f"failure_reason IS NULL OR {in_codes('failure_reason', DEAL_FAILURE_REASONS.codes)}",
-            name="failure_reason"),
-        sa.CheckConstraint("stage != 'failed' OR failure_reason IS NOT NULL",
-                           name="failed_has_reason"),
+            name="failure_reason",
+        ),
+        sa.CheckConstraint(
+            "stage != 'failed' OR failure_reason IS NOT NULL", name="failed_has_reason"
+        ),
         sa.Index("ix_deals_stage_broker", "stage", "broker_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     demand_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("listings.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("listings.id", ondelete="SET NULL"), index=True
+    )
     achievement_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id"), index=True)
     buyer_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     seller_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
@@ -58,8 +60,7 @@ class DealEvent(Model):
     __tablename__ = "deal_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deal_id: Mapped[int] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"),
-                                         index=True)
+    deal_id: Mapped[int] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(sa.String(20))  # stage, note, contact, claim, release, assign
     from_stage: Mapped[str | None] = mapped_column(sa.String(20))

@@ -47,10 +47,22 @@ def _note_text(note: str | None) -> str:
     return text
 
 
-def _event(deal: Deal, actor: User | None, kind: str, note: str = "",
-           from_stage: str | None = None, to_stage: str | None = None) -> DealEvent:
-    event = DealEvent(deal_id=deal.id, actor_id=actor.id if actor else None, kind=kind,
-                      from_stage=from_stage, to_stage=to_stage, note=note)
+def _event(
+    deal: Deal,
+    actor: User | None,
+    kind: str,
+    note: str = "",
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+) -> DealEvent:
+    event = DealEvent(
+        deal_id=deal.id,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        note=note,
+    )
     db.session.add(event)
     deal.updated_at = utcnow()
     return event
@@ -58,16 +70,44 @@ def _event(deal: Deal, actor: User | None, kind: str, note: str = "",
 
 def _notify_stage(deal: Deal) -> None:
     org_ids = [org_id for org_id in (deal.seller_org_id, deal.buyer_org_id) if org_id]
-    notify(kind="deal_stage",
-           params={"title": deal.achievement.title, "stage": deal.stage},
-           org_ids=org_ids, user_ids=[deal.broker_id] if deal.broker_id else [],
-           link=f"/deals/{deal.id}")
+    notify(
+        kind="deal_stage",
+        params={"title": deal.achievement.title, "stage": deal.stage},
+        org_ids=org_ids,
+        user_ids=[deal.broker_id] if deal.broker_id else [],
+        link=f"/deals/{deal.id}",
+    )
 
 
 # -- interest ------------------------------------------------------------------------------
 
-def express_interest(actor: Any, achievement_id: int, demand_id: int | None = None,
-                     note: str = "") -> tuple[Deal, bool]:
+
+def _interest_pair(
+    user: User, achievement_id: int, demand_id: int | None
+) -> tuple[Achievement, Demand | None]:
+    """The published achievement an enterprise may show interest in, and its own demand."""
+    achievement = db.session.get(Achievement, achievement_id)
+    if achievement is None or achievement.status != "published":
+        raise ValidationError(
+            fields={"achievement_id": _("There is no such published achievement.")}
+        )
+    if achievement.org_id == user.org_id:
+        raise ValidationError(
+            fields={"achievement_id": _("This achievement belongs to your own organisation.")}
+        )
+    demand = None
+    if demand_id is not None:
+        demand = db.session.get(Demand, demand_id)
+        if demand is None or demand.org_id != user.org_id:
+            raise ValidationError(fields={"demand_id": _("Choose one of your own demands.")})
+        if demand.status != "published":
+            raise ValidationError(fields={"demand_id": _("Choose one of your published demands.")})
+    return achievement, demand
+
+
+def express_interest(
+    actor: User, achievement_id: int, demand_id: int | None = None, note: str = ""
+) -> tuple[Deal, bool]:
     """An enterprise wants an achievement (optionally for one of its demands).
 
     Creates a deal with source ``interest``, or adds the interest to the open deal for the same
@@ -76,35 +116,30 @@ def express_interest(actor: Any, achievement_id: int, demand_id: int | None = No
     """
     user = require_role(actor, "enterprise")
     text = _note_text(note)
-    achievement = db.session.get(Achievement, achievement_id)
-    if achievement is None or achievement.status != "published":
-        raise ValidationError(fields={"achievement_id": _(
-            "There is no such published achievement.")})
-    if achievement.org_id == user.org_id:
-        raise ValidationError(fields={"achievement_id": _(
-            "This achievement belongs to your own organisation.")})
-    demand = None
-    if demand_id is not None:
-        demand = db.session.get(Demand, demand_id)
-        if demand is None or demand.org_id != user.org_id:
-            raise ValidationError(fields={"demand_id": _("Choose one of your own demands.")})
-        if demand.status != "published":
-            raise ValidationError(fields={"demand_id": _("Choose one of your published demands.")})
-
+    achievement, demand = _interest_pair(user, achievement_id, demand_id)
     query = sa.select(Deal).where(Deal.achievement_id == achievement.id)
     if demand is not None:
         # One deal per demand–achievement pair, whatever its stage (as for match suggestions).
         query = query.where(Deal.demand_id == demand.id)
     else:
-        query = query.where(Deal.demand_id.is_(None), Deal.buyer_org_id == user.org_id,
-                            Deal.stage.in_(("suggested", *OPEN_STAGES, "failed")))
+        query = query.where(
+            Deal.demand_id.is_(None),
+            Deal.buyer_org_id == user.org_id,
+            Deal.stage.in_(("suggested", *OPEN_STAGES, "failed")),
+        )
     deal = db.session.execute(query.order_by(Deal.id.desc()).limit(1)).scalar()
     created = deal is None
     message = text or _("Interest expressed by %(org)s.", org=user.org.name)
     if deal is None:
-        deal = Deal(demand_id=demand.id if demand else None, achievement_id=achievement.id,
-                    buyer_org_id=user.org_id, seller_org_id=achievement.org_id,
-                    stage="suggested", source="interest", reasons=[])
+        deal = Deal(
+            demand_id=demand.id if demand else None,
+            achievement_id=achievement.id,
+            buyer_org_id=user.org_id,
+            seller_org_id=achievement.org_id,
+            stage="suggested",
+            source="interest",
+            reasons=[],
+        )
         db.session.add(deal)
         db.session.flush()
         _event(deal, user, "stage", message, None, "suggested")
@@ -123,16 +158,27 @@ def express_interest(actor: Any, achievement_id: int, demand_id: int | None = No
         recipients["user_ids"] = [deal.broker_id]
     else:
         recipients["roles"] = ["broker"]
-    notify(kind="interest_expressed", params={"org": user.org.name, "title": achievement.title},
-           link=f"/deals/{deal.id}", **recipients)
+    notify(
+        kind="interest_expressed",
+        params={"org": user.org.name, "title": achievement.title},
+        link=f"/deals/{deal.id}",
+        **recipients,
+    )
     db.session.commit()
     return deal, created
 
 
 # -- brokers -------------------------------------------------------------------------------
 
-def create_deal(actor: Any, achievement_id: int, *, demand_id: int | None = None,
-                buyer_org_id: int | None = None, note: str = "") -> Deal:
+
+def create_deal(
+    actor: User,
+    achievement_id: int,
+    *,
+    demand_id: int | None = None,
+    buyer_org_id: int | None = None,
+    note: str = "",
+) -> Deal:
     """A broker (or admin) opens a deal by hand; a broker is put on it straight away."""
     user = require_role(actor, "broker", "admin")
     text = _note_text(note)
@@ -158,15 +204,29 @@ def create_deal(actor: Any, achievement_id: int, *, demand_id: int | None = None
     assert achievement is not None
     if demand is not None:
         existing = db.session.execute(
-            sa.select(Deal).where(Deal.demand_id == demand.id,
-                                  Deal.achievement_id == achievement.id)).scalar()
+            sa.select(Deal).where(
+                Deal.demand_id == demand.id, Deal.achievement_id == achievement.id
+            )
+        ).scalar()
         if existing is not None:
-            raise Conflict(_("A deal for this demand and achievement already exists (#%(id)d).",
-                             id=existing.id), fields={"demand_id": _("A deal already exists.")})
+            raise Conflict(
+                _(
+                    "A deal for this demand and achievement already exists (#%(id)d).",
+                    id=existing.id,
+                ),
+                fields={"demand_id": _("A deal already exists.")},
+            )
     stage = "claimed" if user.role == "broker" else "suggested"
-    deal = Deal(demand_id=demand.id if demand else None, achievement_id=achievement.id,
-                buyer_org_id=buyer_org_id, seller_org_id=achievement.org_id, stage=stage,
-                source="manual", reasons=[], broker_id=user.id if user.role == "broker" else None)
+    deal = Deal(
+        demand_id=demand.id if demand else None,
+        achievement_id=achievement.id,
+        buyer_org_id=buyer_org_id,
+        seller_org_id=achievement.org_id,
+        stage=stage,
+        source="manual",
+        reasons=[],
+        broker_id=user.id if user.role == "broker" else None,
+    )
     db.session.add(deal)
     db.session.flush()
     _event(deal, user, "stage", text, None, stage)
@@ -176,7 +236,7 @@ def create_deal(actor: Any, achievement_id: int, *, demand_id: int | None = None
     return deal
 
 
-def claim_deal(actor: Any, deal_id: int, note: str = "") -> Deal:
+def claim_deal(actor: User, deal_id: int, note: str = "") -> Deal:
     """A broker takes a suggested deal from the queue and is on it from now on."""
     user = require_role(actor, "broker")
     text = _note_text(note)
@@ -195,7 +255,7 @@ def claim_deal(actor: Any, deal_id: int, note: str = "") -> Deal:
     return deal
 
 
-def release_deal(actor: Any, deal_id: int, note: str = "") -> Deal:
+def release_deal(actor: User, deal_id: int, note: str = "") -> Deal:
     """The broker gives an open deal back to the queue (admins may release anyone's)."""
     user = require_role(actor, "broker", "admin")
     text = _note_text(note)
@@ -211,7 +271,7 @@ def release_deal(actor: Any, deal_id: int, note: str = "") -> Deal:
     return deal
 
 
-def assign_deal(actor: Any, deal_id: int, broker_id: int, note: str = "") -> Deal:
+def assign_deal(actor: User, deal_id: int, broker_id: int, note: str = "") -> Deal:
     """An admin puts a (different) broker on an open deal."""
     user = require_role(actor, "admin")
     text = _note_text(note)
@@ -230,8 +290,12 @@ def assign_deal(actor: Any, deal_id: int, broker_id: int, note: str = "") -> Dea
         deal.stage = "claimed"
     label = text or _("Assigned to %(name)s.", name=broker.display_name)
     _event(deal, user, "assign", label, before, deal.stage)
-    notify(kind="deal_stage", params={"title": deal.achievement.title, "stage": deal.stage},
-           user_ids=[broker.id] + ([previous] if previous else []), link=f"/deals/{deal.id}")
+    notify(
+        kind="deal_stage",
+        params={"title": deal.achievement.title, "stage": deal.stage},
+        user_ids=[broker.id] + ([previous] if previous else []),
+        link=f"/deals/{deal.id}",
+    )
     db.session.commit()
     return deal
 
@@ -243,7 +307,7 @@ def _require_on_deal(user: User, deal: Deal) -> None:
         raise PermissionDenied(_("Only the broker on this deal can change it."))
 
 
-def change_stage(actor: Any, deal_id: int, change: StageChange) -> Deal:
+def change_stage(actor: User, deal_id: int, change: StageChange) -> Deal:
     """Move a deal along its stages; failing needs a reason code, every move is an event."""
     user = require_role(actor, "broker", "admin")
     text = _note_text(change.note)
@@ -252,20 +316,25 @@ def change_stage(actor: Any, deal_id: int, change: StageChange) -> Deal:
     if change.stage not in DEAL_STAGES:
         raise ValidationError(fields={"stage": _("Choose one of the deal stages.")})
     if change.stage == deal.stage:
-        raise InvalidTransition(_("The deal is already at that stage."),
-                                fields={"stage": _("The deal is already at that stage.")})
+        raise InvalidTransition(
+            _("The deal is already at that stage."),
+            fields={"stage": _("The deal is already at that stage.")},
+        )
     if change.stage not in TRANSITIONS[deal.stage]:
-        message = _("A deal cannot move from %(before)s to %(after)s.",
-                    before=DEAL_STAGES.label(deal.stage), after=DEAL_STAGES.label(change.stage))
+        message = _(
+            "A deal cannot move from %(before)s to %(after)s.",
+            before=DEAL_STAGES.label(deal.stage),
+            after=DEAL_STAGES.label(change.stage),
+        )
         raise InvalidTransition(message, fields={"stage": message})
     if change.stage == "failed":
         if change.failure_reason not in DEAL_FAILURE_REASONS:
-            raise ValidationError(fields={"failure_reason": _(
-                "Choose why the deal failed.")})
+            raise ValidationError(fields={"failure_reason": _("Choose why the deal failed.")})
         deal.failure_reason = change.failure_reason
     elif change.failure_reason:
-        raise ValidationError(fields={"failure_reason": _(
-            "A reason is only given when the deal fails.")})
+        raise ValidationError(
+            fields={"failure_reason": _("A reason is only given when the deal fails.")}
+        )
     if deal.stage != "suggested" and deal.broker_id is None:
         raise InvalidTransition(_("Claim the deal first."))
     before = deal.stage
@@ -278,7 +347,7 @@ def change_stage(actor: Any, deal_id: int, change: StageChange) -> Deal:
     return deal
 
 
-def add_note(actor: Any, deal_id: int, note: str, kind: str = "note") -> DealEvent:
+def add_note(actor: User, deal_id: int, note: str, kind: str = "note") -> DealEvent:
     """Log a note or a contact with a party on the deal's timeline."""
     user = require_role(actor, "broker", "admin")
     text = _note_text(note)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.accounts.permissions import require_role
-from marketplace.contracts.models import Contract
-from marketplace.contracts.queries import broker_choices, organisation_choices
+from marketplace.accounts.queries import broker_choices, organisation_choices
+from marketplace.contracts.queries import contracts_of_deal
 from marketplace.deals import queries, services
 from marketplace.deals.forms import (
     AssignForm,
@@ -22,9 +22,11 @@ from marketplace.deals.forms import (
     StageForm,
 )
 from marketplace.errors import DomainError, ValidationError
-from marketplace.extensions import db
 from marketplace.formtools import apply_errors
+from marketplace.idempotency import run_once
+from marketplace.pagination import page_arg, paginate
 from marketplace.vocab import DEAL_STAGES, FIELDS, is_region, regions
+from marketplace.workspace.kpis import broker_kpis
 
 bp = Blueprint("deals", __name__)
 PER_PAGE = 20
@@ -38,28 +40,27 @@ def interest_state(listing: Any) -> dict[str, Any]:
         form = InterestForm()
         form.achievement_id.data = str(listing.id)
         form.demand_id.choices = [("", _("No particular demand"))] + [
-            (str(demand.id), demand.title) for demand in state["demands"]]
+            (str(demand.id), demand.title) for demand in state["demands"]
+        ]
         state["form"] = form
     return state
 
 
 def _province_choices() -> list[tuple[str, str]]:
-    return [(region.code, region.name) for region in regions().values()
-            if region.level == "province"]
+    return [
+        (region.code, region.name) for region in regions().values() if region.level == "province"
+    ]
 
 
-def _page() -> int:
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-
-
-def _count(query: sa.Select) -> int:
-    return db.session.execute(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+@bp.app_context_processor
+def deal_helpers() -> dict[str, Any]:
+    """The deal permission predicates, for templates (never ``role == ...`` in a template)."""
+    return {"deal_can": queries}
 
 
 @bp.route("/broker")
 @login_required
-def workspace():  # type: ignore[no-untyped-def]
+def workspace() -> ResponseReturnValue:
     user = require_role(current_user, "broker", "admin")
     field = request.args.get("field") or None
     field = field if field in FIELDS else None
@@ -67,31 +68,41 @@ def workspace():  # type: ignore[no-untyped-def]
     region = region if is_region(region) else None
     source = request.args.get("source") or None
     source = source if source in ("match", "interest", "manual") else None
-    page = _page()
-    queue_query = queries.visible_deals(user, scope="queue", field=field, region=region,
-                                        source=source)
-    queue_total = _count(queue_query)
-    queue = list(db.session.execute(
-        queue_query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).scalars())
-    kpis = queries.broker_kpis(user.id if user.role == "broker" else None)
+    page = page_arg()
+    queue_page = paginate(
+        queries.visible_deals(user, scope="queue", field=field, region=region, source=source),
+        page,
+        PER_PAGE,
+    )
+    queue, queue_total = queue_page.items, queue_page.total
+    kpis = broker_kpis(user.id if user.role == "broker" else None)
     return render_template(
-        "deals/workspace.html", queue=queue, queue_total=queue_total, page=page,
-        per_page=PER_PAGE, board=queries.board(user), kpis=kpis, field=field, region=region,
-        source=source, provinces=_province_choices(), claim_form=ClaimForm())
+        "deals/workspace.html",
+        queue=queue,
+        queue_total=queue_total,
+        page=page,
+        per_page=PER_PAGE,
+        board=queries.board(user),
+        kpis=kpis,
+        field=field,
+        region=region,
+        source=source,
+        provinces=_province_choices(),
+        claim_form=ClaimForm(),
+    )
 
 
 @bp.route("/deals")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     stage = request.args.get("stage") or None
     stage = stage if stage in DEAL_STAGES else None
-    page = _page()
-    query = queries.visible_deals(current_user, scope="all", stage=stage)
-    total = _count(query)
-    deals = list(db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE))
-                 .scalars())
-    return render_template("deals/list.html", deals=deals, total=total, page=page,
-                           per_page=PER_PAGE, stage=stage)
+    page = page_arg()
+    found = paginate(queries.visible_deals(current_user, scope="all", stage=stage), page, PER_PAGE)
+    deals, total = found.items, found.total
+    return render_template(
+        "deals/list.html", deals=deals, total=total, page=page, per_page=PER_PAGE, stage=stage
+    )
 
 
 def _detail_context(deal: Any, **forms: Any) -> dict[str, Any]:
@@ -100,15 +111,16 @@ def _detail_context(deal: Any, **forms: Any) -> dict[str, Any]:
     assign = AssignForm(prefix="assign")
     assign.broker_id.choices = [(0, "—"), *broker_choices()]
     context: dict[str, Any] = {
-        "deal": deal, "events": queries.timeline(deal), "can_work": can_work,
-        "is_party": queries.is_party(current_user, deal) and current_user.role not in (
-            "broker", "admin"),
-        "stage_form": StageForm(prefix="stage", stages=stages), "note_form": NoteForm(
-            prefix="note"),
-        "assign_form": assign, "claim_form": ClaimForm(prefix="claim"),
-        "contracts": list(db.session.execute(
-            sa.select(Contract).where(Contract.deal_id == deal.id).order_by(Contract.id))
-            .scalars()) if current_user.role in ("broker", "admin") else [],
+        "deal": deal,
+        "events": queries.timeline_for(current_user, deal),
+        "can_work": can_work,
+        # A viewer who is not shown the brokerage record can only be one of the parties.
+        "is_party": not queries.sees_brokerage_record(current_user, deal),
+        "stage_form": StageForm(prefix="stage", stages=stages),
+        "note_form": NoteForm(prefix="note"),
+        "assign_form": assign,
+        "claim_form": ClaimForm(prefix="claim"),
+        "contracts": contracts_of_deal(current_user, deal.id),
     }
     context.update(forms)
     return context
@@ -116,16 +128,16 @@ def _detail_context(deal: Any, **forms: Any) -> dict[str, Any]:
 
 @bp.route("/deals/<int:deal_id>")
 @login_required
-def detail(deal_id: int):  # type: ignore[no-untyped-def]
+def detail(deal_id: int) -> ResponseReturnValue:
     deal = queries.get_deal_for(current_user, deal_id)
     return render_template("deals/detail.html", **_detail_context(deal))
 
 
-def _back(deal_id: int):  # type: ignore[no-untyped-def]
+def _back(deal_id: int) -> ResponseReturnValue:
     return redirect(url_for("deals.detail", deal_id=deal_id))
 
 
-def _rerender(deal_id: int, error: DomainError, **forms: Any):  # type: ignore[no-untyped-def]
+def _rerender(deal_id: int, error: DomainError, **forms: Any) -> ResponseReturnValue:
     deal = queries.get_deal_for(current_user, deal_id)
     context = _detail_context(deal, **forms)
     for form in forms.values():
@@ -135,7 +147,7 @@ def _rerender(deal_id: int, error: DomainError, **forms: Any):  # type: ignore[n
 
 @bp.route("/deals/<int:deal_id>/claim", methods=["POST"])
 @login_required
-def claim(deal_id: int):  # type: ignore[no-untyped-def]
+def claim(deal_id: int) -> ResponseReturnValue:
     form = ClaimForm(prefix="claim")
     if not form.validate_on_submit():
         abort(400)
@@ -146,7 +158,7 @@ def claim(deal_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/deals/<int:deal_id>/release", methods=["POST"])
 @login_required
-def release(deal_id: int):  # type: ignore[no-untyped-def]
+def release(deal_id: int) -> ResponseReturnValue:
     form = ClaimForm(prefix="claim")
     if not form.validate_on_submit():
         abort(400)
@@ -157,7 +169,7 @@ def release(deal_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/deals/<int:deal_id>/stage", methods=["POST"])
 @login_required
-def stage(deal_id: int):  # type: ignore[no-untyped-def]
+def stage(deal_id: int) -> ResponseReturnValue:
     deal = queries.get_deal_for(current_user, deal_id)
     form = StageForm(prefix="stage", stages=services.TRANSITIONS.get(deal.stage, ()))
     if not form.validate_on_submit():
@@ -165,8 +177,13 @@ def stage(deal_id: int):  # type: ignore[no-untyped-def]
             abort(400)
         return render_template("deals/detail.html", **_detail_context(deal, stage_form=form)), 422
     try:
-        services.change_stage(current_user, deal_id, services.StageChange(
-            form.stage.data or "", form.note.data or "", form.failure_reason.data or None))
+        services.change_stage(
+            current_user,
+            deal_id,
+            services.StageChange(
+                form.stage.data or "", form.note.data or "", form.failure_reason.data or None
+            ),
+        )
     except ValidationError as error:
         return _rerender(deal_id, error, stage_form=form)
     flash(_("Stage changed."), "success")
@@ -175,27 +192,36 @@ def stage(deal_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/deals/<int:deal_id>/note", methods=["POST"])
 @login_required
-def note(deal_id: int):  # type: ignore[no-untyped-def]
+def note(deal_id: int) -> ResponseReturnValue:
     deal = queries.get_deal_for(current_user, deal_id)
     form = NoteForm(prefix="note")
     if not form.validate_on_submit():
         if form.errors.get("csrf_token"):
             abort(400)
         return render_template("deals/detail.html", **_detail_context(deal, note_form=form)), 422
-    services.add_note(current_user, deal_id, form.note.data or "", form.kind.data or "note")
-    flash(_("Added to the timeline."), "success")
+    _note_id, added = run_once(
+        current_user.id,
+        "deal_note",
+        form.form_token.data,
+        lambda: services.add_note(
+            current_user, deal_id, form.note.data or "", form.kind.data or "note"
+        ),
+    )
+    if added:
+        flash(_("Added to the timeline."), "success")
+    else:
+        flash(_("This note had already been sent; it is on the timeline once."), "info")
     return _back(deal_id)
 
 
 @bp.route("/deals/<int:deal_id>/assign", methods=["POST"])
 @login_required
-def assign(deal_id: int):  # type: ignore[no-untyped-def]
+def assign(deal_id: int) -> ResponseReturnValue:
     form = AssignForm(prefix="assign")
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.assign_deal(current_user, deal_id, form.broker_id.data or 0,
-                             form.note.data or "")
+        services.assign_deal(current_user, deal_id, form.broker_id.data or 0, form.note.data or "")
     except ValidationError as error:
         form.broker_id.choices = [(0, "—"), *broker_choices()]
         return _rerender(deal_id, error, assign_form=form)
@@ -205,7 +231,7 @@ def assign(deal_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/deals/new", methods=["GET", "POST"])
 @login_required
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     require_role(current_user, "broker", "admin")
     form = NewDealForm()
     form.buyer_org_id.choices = [(0, "—"), *organisation_choices()]
@@ -214,41 +240,65 @@ def new():  # type: ignore[no-untyped-def]
         form.demand_id.data = request.args.get("demand", type=int)
     if form.validate_on_submit():
         try:
-            deal = services.create_deal(current_user, form.achievement_id.data or 0,
-                                        demand_id=form.demand_id.data or None,
-                                        buyer_org_id=form.buyer_org_id.data or None,
-                                        note=form.note.data or "")
+            deal_id, created = run_once(
+                current_user.id,
+                "deal",
+                form.form_token.data,
+                lambda: services.create_deal(
+                    current_user,
+                    form.achievement_id.data or 0,
+                    demand_id=form.demand_id.data or None,
+                    buyer_org_id=form.buyer_org_id.data or None,
+                    note=form.note.data or "",
+                ),
+            )
         except DomainError as error:
             if not error.fields:
                 raise
             apply_errors(form, error)
         else:
-            flash(_("Deal opened."), "success")
-            return _back(deal.id)
+            flash(
+                _("Deal opened.")
+                if created
+                else _("This form had already been sent; here is the deal it opened."),
+                "success" if created else "info",
+            )
+            return _back(deal_id)
     status = 422 if request.method == "POST" else 200
     return render_template("deals/new.html", form=form), status
 
 
 @bp.route("/interests", methods=["POST"])
 @login_required
-def express_interest():  # type: ignore[no-untyped-def]
+def express_interest() -> ResponseReturnValue:
     form = InterestForm()
     form.demand_id.choices = []
     if not form.validate_on_submit():
         if form.errors.get("csrf_token"):
             abort(400)
-        raise ValidationError(fields={name: " ".join(map(str, messages))
-                                      for name, messages in form.errors.items()})
+        raise ValidationError(
+            fields={name: " ".join(map(str, messages)) for name, messages in form.errors.items()}
+        )
     raw_demand = form.demand_id.data or ""
     achievement = form.achievement_id.data or ""
     if not achievement.isdigit() or (raw_demand and not raw_demand.isdigit()):
         raise ValidationError(fields={"achievement_id": _("Choose an achievement.")})
-    deal, created = services.express_interest(
-        current_user, int(achievement), int(raw_demand) if raw_demand else None,
-        form.note.data or "")
-    if created:
-        flash(_("Thank you. A technology broker will contact you and the owner soon."),
-              "success")
+    outcome: dict[str, bool] = {}
+
+    def express() -> Any:
+        deal, outcome["new_deal"] = services.express_interest(
+            current_user,
+            int(achievement),
+            int(raw_demand) if raw_demand else None,
+            form.note.data or "",
+        )
+        return deal
+
+    deal_id, sent_now = run_once(current_user.id, "interest", form.form_token.data, express)
+    if not sent_now:
+        flash(_("This interest had already been sent."), "info")
+    elif outcome["new_deal"]:
+        flash(_("Thank you. A technology broker will contact you and the owner soon."), "success")
     else:
         flash(_("Your interest was added to the existing deal."), "info")
-    return _back(deal.id)
+    return _back(deal_id)

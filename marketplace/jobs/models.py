@@ -12,6 +12,11 @@ from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import Model
 
 JOB_STATES = ("queued", "running", "succeeded", "failed")
+# Kinds of which at most one job may wait in the queue (a second request joins it).
+SINGLETON_KINDS = ("stats.recompute",)
+SINGLETON_QUEUED = (
+    "state = 'queued' AND kind IN (" + ", ".join(f"'{kind}'" for kind in SINGLETON_KINDS) + ")"
+)
 
 
 class JobRun(Model):
@@ -19,6 +24,14 @@ class JobRun(Model):
     __table_args__ = (
         sa.CheckConstraint("state IN ('queued', 'running', 'succeeded', 'failed')", name="state"),
         sa.CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
+        # Requests for a kind of job that must not pile up coalesce into the queued one.
+        sa.Index(
+            "uq_job_runs_queued_singleton",
+            "kind",
+            unique=True,
+            sqlite_where=sa.text(SINGLETON_QUEUED),
+            postgresql_where=sa.text(SINGLETON_QUEUED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,10 +44,15 @@ class JobRun(Model):
     rows: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
     started_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Last sign of life: of the process running it (while running), or of its last dispatch
+    # (while queued). ``worker`` is "host:pid" of that process.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    worker: Mapped[str | None] = mapped_column(sa.String(120))
 
     @property
     def duration_seconds(self) -> float | None:

@@ -13,17 +13,20 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from marketplace.accounts.models import User
 from marketplace.accounts.permissions import is_admin, require_role, require_user, same_org
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from marketplace.extensions import db
-from marketplace.listings.attachments import Upload, store_application_attachment, upload_dir
+from marketplace.listings.attachments import Upload, store_application_attachment
 from marketplace.listings.models import (
     APPLICATION_REASONS,
     APPLICATION_STATUSES,
+    Attachment,
     ChallengeApplication,
     Demand,
 )
+from marketplace.listings.services import get_listing_for
 from marketplace.listings.validation import clean_money, clean_text
 from marketplace.notifications.services import notify
 
@@ -55,33 +58,37 @@ class ChallengeCounts:
 
 def applications_open(demand: Demand, today: date | None = None) -> bool:
     today = today or date.today()
-    return bool(demand.status == "published" and demand.is_challenge
-                and (demand.applications_open_on is None or demand.applications_open_on <= today)
-                and (demand.applications_close_on is None
-                     or today <= demand.applications_close_on))
+    return bool(
+        demand.status == "published"
+        and demand.is_challenge
+        and (demand.applications_open_on is None or demand.applications_open_on <= today)
+        and (demand.applications_close_on is None or today <= demand.applications_close_on)
+    )
 
 
 def challenge_counts(demand_id: int) -> ChallengeCounts:
     """Applications (not withdrawn) and shortlisted ones, shown to every applicant."""
-    rows = dict(db.session.execute(
-        sa.select(ChallengeApplication.status, sa.func.count())
-        .where(ChallengeApplication.demand_id == demand_id)
-        .group_by(ChallengeApplication.status)).all())
+    rows = dict(
+        db.session.execute(
+            sa.select(ChallengeApplication.status, sa.func.count())
+            .where(ChallengeApplication.demand_id == demand_id)
+            .group_by(ChallengeApplication.status)
+        ).all()
+    )
     live = sum(count for status, count in rows.items() if status != "withdrawn")
-    return ChallengeCounts(applications=live, shortlisted=rows.get("shortlisted", 0)
-                           + rows.get("accepted", 0))
+    return ChallengeCounts(
+        applications=live, shortlisted=rows.get("shortlisted", 0) + rows.get("accepted", 0)
+    )
 
 
-def _challenge(actor: Any, demand_id: int) -> Demand:
-    from marketplace.listings.services import get_listing_for
-
+def _challenge(actor: User, demand_id: int) -> Demand:
     demand = get_listing_for(actor, demand_id, "demand")
     if not isinstance(demand, Demand) or not demand.is_challenge:
         raise NotFound()
     return demand
 
 
-def apply_to_challenge(actor: Any, demand_id: int, data: ApplicationInput) -> ChallengeApplication:
+def apply_to_challenge(actor: User, demand_id: int, data: ApplicationInput) -> ChallengeApplication:
     """Researcher: submit (or renew a withdrawn) proposal for a published, open challenge."""
     user = require_role(actor, "researcher")
     demand = _challenge(user, demand_id)
@@ -104,8 +111,9 @@ def apply_to_challenge(actor: Any, demand_id: int, data: ApplicationInput) -> Ch
     if errors:
         raise ValidationError(fields=errors)
     existing = db.session.execute(
-        sa.select(ChallengeApplication).where(ChallengeApplication.demand_id == demand.id,
-                                              ChallengeApplication.org_id == user.org_id)
+        sa.select(ChallengeApplication).where(
+            ChallengeApplication.demand_id == demand.id, ChallengeApplication.org_id == user.org_id
+        )
     ).scalar_one_or_none()
     if existing is not None and existing.status != "withdrawn":
         raise Conflict(_("Your organisation has already applied to this challenge."))
@@ -124,28 +132,34 @@ def apply_to_challenge(actor: Any, demand_id: int, data: ApplicationInput) -> Ch
         if attachment is not None:
             attachment.application_id = application.id
             db.session.add(attachment)
-        notify(kind="challenge_application", params={"title": demand.title},
-               org_ids=[demand.org_id], link=f"/demands/{demand.id}#applications")
+        notify(
+            kind="challenge_application",
+            params={"title": demand.title},
+            org_ids=[demand.org_id],
+            link=f"/demands/{demand.id}#applications",
+        )
         db.session.commit()
     except Exception:
-        db.session.rollback()
-        if attachment is not None:
-            (upload_dir() / attachment.stored_name).unlink(missing_ok=True)
+        db.session.rollback()  # the stored bytes were in this transaction: gone with it
         raise
     return application
 
 
-def _application(actor: Any, application_id: int) -> ChallengeApplication:
+def _application(actor: User, application_id: int) -> ChallengeApplication:
     user = require_user(actor)
     application = db.session.get(ChallengeApplication, application_id)
-    if application is None or not (is_admin(user) or same_org(user, application.org_id)
-                                   or same_org(user, application.demand.org_id)):
+    if application is None or not (
+        is_admin(user)
+        or same_org(user, application.org_id)
+        or same_org(user, application.demand.org_id)
+    ):
         raise NotFound()
     return application
 
 
-def decide_application(actor: Any, application_id: int, decision: str, reason_code: str,
-                       note: str = "") -> ChallengeApplication:
+def decide_application(
+    actor: User, application_id: int, decision: str, reason_code: str, note: str = ""
+) -> ChallengeApplication:
     """Challenge owner (or admin): shortlist, accept or decline an application with a reason."""
     user = require_user(actor)
     application = _application(user, application_id)
@@ -163,23 +177,29 @@ def decide_application(actor: Any, application_id: int, decision: str, reason_co
     if errors:
         raise ValidationError(fields=errors)
     if decision not in ALLOWED_FROM[application.status]:
-        raise InvalidTransition(_("An application that is %(status)s cannot be changed that way.",
-                                  status=APPLICATION_STATUSES.label(application.status)))
+        raise InvalidTransition(
+            _(
+                "An application that is %(status)s cannot be changed that way.",
+                status=APPLICATION_STATUSES.label(application.status),
+            )
+        )
     application.status = DECISIONS[decision]
     application.reason_code = reason_code
     application.reason_note = note
     application.decided_at = utcnow()
     applicant = [application.applicant_id] if application.applicant_id else None
-    notify(kind="application_status",
-           params={"title": application.demand.title,
-                   "status": APPLICATION_STATUSES.label(application.status)},
-           link="/my/applications", user_ids=applicant,
-           org_ids=None if applicant else [application.org_id])
+    notify(
+        kind="application_status",
+        params={"title": application.demand.title, "status": application.status},
+        link="/my/applications",
+        user_ids=applicant,
+        org_ids=None if applicant else [application.org_id],
+    )
     db.session.commit()
     return application
 
 
-def withdraw_application(actor: Any, application_id: int) -> ChallengeApplication:
+def withdraw_application(actor: User, application_id: int) -> ChallengeApplication:
     """The applicant's organisation withdraws an application that is not yet decided."""
     user = require_user(actor)
     application = _application(user, application_id)
@@ -192,35 +212,45 @@ def withdraw_application(actor: Any, application_id: int) -> ChallengeApplicatio
     return application
 
 
-def applications_for_challenge(actor: Any, demand_id: int) -> list[ChallengeApplication]:
+def applications_for_challenge(actor: User, demand_id: int) -> list[ChallengeApplication]:
     """Every application to a challenge, for its owner organisation and administrators."""
     user = require_user(actor)
     demand = _challenge(user, demand_id)
     if not (is_admin(user) or same_org(user, demand.org_id)):
         raise NotFound()
-    return list(db.session.execute(
-        sa.select(ChallengeApplication).where(ChallengeApplication.demand_id == demand.id)
-        .order_by(ChallengeApplication.created_at)).scalars())
+    return list(
+        db.session.execute(
+            sa.select(ChallengeApplication)
+            .where(ChallengeApplication.demand_id == demand.id)
+            .order_by(ChallengeApplication.created_at)
+        ).scalars()
+    )
 
 
-def own_application(actor: Any, demand_id: int) -> ChallengeApplication | None:
+def own_application(actor: User, demand_id: int) -> ChallengeApplication | None:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None
     return db.session.execute(
-        sa.select(ChallengeApplication).where(ChallengeApplication.demand_id == demand_id,
-                                              ChallengeApplication.org_id == actor.org_id)
+        sa.select(ChallengeApplication).where(
+            ChallengeApplication.demand_id == demand_id, ChallengeApplication.org_id == actor.org_id
+        )
     ).scalar_one_or_none()
 
 
-def my_applications(actor: Any) -> list[ChallengeApplication]:
+def my_applications(actor: User) -> list[ChallengeApplication]:
     user = require_user(actor)
-    return list(db.session.execute(
-        sa.select(ChallengeApplication).where(ChallengeApplication.org_id == user.org_id)
-        .order_by(ChallengeApplication.created_at.desc())).scalars())
+    return list(
+        db.session.execute(
+            sa.select(ChallengeApplication)
+            .where(ChallengeApplication.org_id == user.org_id)
+            .order_by(ChallengeApplication.created_at.desc())
+        ).scalars()
+    )
 
 
 def application_attachments(application: ChallengeApplication) -> list[Any]:
-    from marketplace.listings.models import Attachment
-
-    return list(db.session.execute(
-        sa.select(Attachment).where(Attachment.application_id == application.id)).scalars())
+    return list(
+        db.session.execute(
+            sa.select(Attachment).where(Attachment.application_id == application.id)
+        ).scalars()
+    )

@@ -1,9 +1,11 @@
-"""Web imports: check the upload, start a background job, run it with progress (worker side)."""
+"""Web imports: check the upload, start a background job, run it with progress (worker side).
+
+The uploaded file waits for the worker in the database (``marketplace.storage``), not on the web
+host's disk: the worker that runs the job may be on another host."""
 
 from __future__ import annotations
 
 import io
-import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,8 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 
-from marketplace.accounts.models import Organisation
+from marketplace import storage
+from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.permissions import is_admin, require_user
 from marketplace.errors import PermissionDenied, ValidationError
 from marketplace.extensions import db
@@ -29,6 +32,11 @@ JOB_KIND = "import_listings"
 TASK_NAME = "worker.tasks.imports.import_listings"
 OWNER_KINDS = {"researcher": "achievement", "enterprise": "demand"}
 MODES = ("draft", "submit", "publish")
+FORMAT_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass(frozen=True)
@@ -42,12 +50,6 @@ class WebImport:
     dry_run: bool = False
 
 
-def import_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _quick_check(data: bytes, fmt: str) -> None:
     """Refuse a plainly broken file at once, before it is queued."""
     if not data.strip():
@@ -58,11 +60,12 @@ def _quick_check(data: bytes, fmt: str) -> None:
                 if "xl/workbook.xml" not in archive.namelist() or archive.testzip() is not None:
                     raise zipfile.BadZipFile
         except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-            raise ImportFileError(fields={"file": _("The file is not a readable XLSX workbook.")}
-                                  ) from None
+            raise ImportFileError(
+                fields={"file": _("The file is not a readable XLSX workbook.")}
+            ) from None
 
 
-def start_web_import(actor: Any, request: WebImport) -> JobRun:
+def start_web_import(actor: User, request: WebImport) -> JobRun:
     """Check who may import what, store the file, queue the job; returns the job to follow.
 
     Researchers import achievements and enterprise users demands, for their own organisation,
@@ -83,9 +86,10 @@ def start_web_import(actor: Any, request: WebImport) -> JobRun:
         if allowed is None:
             raise PermissionDenied()
         if request.kind != allowed:
-            errors["kind"] = _("You can import only your organisation's %(what)s.",
-                               what=_("achievements") if allowed == "achievement"
-                               else _("demands"))
+            errors["kind"] = _(
+                "You can import only your organisation's %(what)s.",
+                what=_("achievements") if allowed == "achievement" else _("demands"),
+            )
         if request.mode == "publish":
             errors["mode"] = _("Only administrators can publish without review.")
         org_id = user.org_id
@@ -97,24 +101,34 @@ def start_web_import(actor: Any, request: WebImport) -> JobRun:
         raise ValidationError(fields=errors)
     fmt = detect_format(request.filename)
     _quick_check(request.data, fmt)
-    stored = import_dir() / f"{secrets.token_hex(16)}.{fmt}"
-    stored.write_bytes(request.data)
-    job = create_job(JOB_KIND, started_by_id=user.id, params={
-        "path": stored.name, "format": fmt, "kind": request.kind, "org_id": org_id,
-        "publish": request.mode == "publish", "submit": request.mode == "submit",
-        "skip_invalid": request.skip_invalid, "dry_run": request.dry_run,
-        "actor_id": user.id, "actor_is_admin": is_admin(user),
-        "source_name": Path(request.filename).name[:200],
-    })
+    # Stored in the same commit as the job that names it.
+    stored = storage.put(request.data, FORMAT_TYPES[fmt], fmt)
+    job = create_job(
+        JOB_KIND,
+        started_by_id=user.id,
+        params={
+            "file": stored,
+            "format": fmt,
+            "kind": request.kind,
+            "org_id": org_id,
+            "publish": request.mode == "publish",
+            "submit": request.mode == "submit",
+            "skip_invalid": request.skip_invalid,
+            "dry_run": request.dry_run,
+            "actor_id": user.id,
+            "actor_is_admin": is_admin(user),
+            "source_name": Path(request.filename).name[:200],
+        },
+    )
     try:
         current_app.extensions["celery"].send_task(TASK_NAME, args=[job.id])
     except Exception as error:  # the broker being down must not lose the upload silently
         current_app.logger.warning("could not queue import job %s", job.id, exc_info=True)
-        finish_job(job.id, error=_("The background worker could not be reached; try again "
-                                   "later."))
-        stored.unlink(missing_ok=True)
-        raise ValidationError(fields={"file": _("The import could not be started; try again "
-                                                "later.")}) from error
+        storage.delete([stored])
+        finish_job(job.id, error=_("The background worker could not be reached; try again later."))
+        raise ValidationError(
+            fields={"file": _("The import could not be started; try again later.")}
+        ) from error
     return job
 
 
@@ -122,35 +136,52 @@ def run_import_job(job_id: int) -> dict[str, Any]:
     """Worker side: run a queued web import, reporting progress on the job."""
     job = start_job(job_id)
     params = dict(job.params)
-    path = import_dir() / Path(params["path"]).name
+    stored = params.get("file")
+    if not stored:
+        # Queued by a release that kept the upload on the web host's disk.
+        message = _("The uploaded file is no longer available; upload it again.")
+        finish_job(job_id, error=message, result={"file_error": message})
+        return {"file_error": message}
     options = ImportOptions(
-        kind=params["kind"], org_id=params["org_id"], publish=params["publish"],
-        submit=params["submit"], dry_run=params["dry_run"], skip_invalid=params["skip_invalid"],
-        actor_id=params["actor_id"], actor_is_admin=params["actor_is_admin"],
-        source_name=params["source_name"])
+        kind=params["kind"],
+        org_id=params["org_id"],
+        publish=params["publish"],
+        submit=params["submit"],
+        dry_run=params["dry_run"],
+        skip_invalid=params["skip_invalid"],
+        actor_id=params["actor_id"],
+        actor_is_admin=params["actor_is_admin"],
+        source_name=params["source_name"],
+    )
 
     def progress(done: int, total: int) -> None:
-        report_progress(job_id, 0.9 * done / total,
-                        _("Checked %(done)d of %(total)d rows", done=done, total=total),
-                        rows=done)
+        report_progress(
+            job_id,
+            0.9 * done / total,
+            _("Checked %(done)d of %(total)d rows", done=done, total=total),
+            rows=done,
+        )
 
     try:
-        report = run_import(path.read_bytes(), params["format"], options, progress=progress)
+        report = run_import(storage.read(str(stored)), params["format"], options, progress=progress)
     except ImportFileError as error:
         message = "; ".join(error.fields.values()) or error.message
+        storage.delete([str(stored)])
         finish_job(job_id, error=message, result={"file_error": message})
-        path.unlink(missing_ok=True)
         return {"file_error": message}
     except Exception as error:
         db.session.rollback()
         finish_job(job_id, error=f"{type(error).__name__}: {error}"[:1000])
         raise
     result = report.as_dict()
-    path.unlink(missing_ok=True)
+    storage.delete([str(stored)])  # committed with the job's outcome below
     if report.imported or report.dry_run:
         finish_job(job_id, rows=report.total, result=result)
     else:
-        finish_job(job_id, rows=report.total, result=result,
-                   error=_("%(bad)d rows have problems, so nothing was imported.",
-                           bad=report.bad_rows))
+        finish_job(
+            job_id,
+            rows=report.total,
+            result=result,
+            error=_("%(bad)d rows have problems, so nothing was imported.", bad=report.bad_rows),
+        )
     return result

@@ -28,6 +28,7 @@ from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.listings.models import Listing, ListingEvent
 from marketplace.listings.services import (
+    CONTENT_COLUMNS,
     MODELS,
     current_values,
     extract_keywords,
@@ -40,13 +41,21 @@ REF_MAX = 100
 LIST_KEYS = ("keywords", "modes", "patent_numbers")
 BODY_KEYS = {"achievement": "summary", "demand": "description"}
 # Import keys that map onto listing columns; anything else is kept in ``extra``.
-COLUMN_KEYS = ("title", "keywords", "field", "maturity", "ip_type", "patent_numbers", "modes",
-               "region", "contact_name", "contact_phone", "contact_email", "price", "budget_min",
-               "budget_max", "deadline", "is_challenge", "bounty", "applications_open_on",
-               "applications_close_on", "posted_on")
+COLUMN_KEYS = tuple(name for name in CONTENT_COLUMNS if name != "body")
 # Export-only keys, ignored on import so an exported file can be imported again.
-EXPORT_ONLY_KEYS = ("id", "kind", "status", "org_id", "org_name", "view_count", "published_at",
-                    "maturity_stage", "created_at", "updated_at", "reject_reason")
+EXPORT_ONLY_KEYS = (
+    "id",
+    "kind",
+    "status",
+    "org_id",
+    "org_name",
+    "view_count",
+    "published_at",
+    "maturity_stage",
+    "created_at",
+    "updated_at",
+    "reject_reason",
+)
 MAX_ERRORS_KEPT = 1000
 
 
@@ -58,8 +67,8 @@ class ImportFileError(ValidationError):
 class ImportOptions:
     kind: str
     org_id: int
-    publish: bool = False       # rows go public at once (administrators and the CLI operator)
-    submit: bool = False        # new rows go to review instead of staying drafts
+    publish: bool = False  # rows go public at once (administrators and the CLI operator)
+    submit: bool = False  # new rows go to review instead of staying drafts
     dry_run: bool = False
     skip_invalid: bool = False
     actor_id: int | None = None
@@ -113,6 +122,7 @@ Progress = Callable[[int, int], None]
 
 # -- reading -------------------------------------------------------------------------------
 
+
 def detect_format(filename: str, explicit: str | None = None) -> str:
     if explicit:
         if explicit not in FORMATS:
@@ -143,8 +153,9 @@ def _decode(data: bytes) -> str:
             # Excel in China saves CSV as GB18030/GBK by default.
             return data.decode("gb18030")
         except UnicodeDecodeError:
-            raise ImportFileError(fields={"file": _("The file is not UTF-8 or GB18030 text.")}
-                                  ) from None
+            raise ImportFileError(
+                fields={"file": _("The file is not UTF-8 or GB18030 text.")}
+            ) from None
 
 
 def _read_jsonl(data: bytes) -> list[tuple[int, Any]]:
@@ -174,8 +185,11 @@ def _read_csv(data: bytes) -> list[tuple[int, Any]]:
             if any(cell.strip() for cell in cells):
                 rows.append((reader.line_num, _row_dict(keys, cells)))
     except csv.Error as error:
-        raise ImportFileError(fields={"file": _("The file is not valid CSV near line %(line)d.",
-                                                line=reader.line_num)}) from error
+        raise ImportFileError(
+            fields={
+                "file": _("The file is not valid CSV near line %(line)d.", line=reader.line_num)
+            }
+        ) from error
     return rows
 
 
@@ -200,18 +214,27 @@ def _read_xlsx(data: bytes) -> list[tuple[int, Any]]:
         workbook.close()
     except ImportFileError:
         raise
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError,
-            EOFError) as error:
-        raise ImportFileError(fields={"file": _("The file is not a readable XLSX workbook.")}
-                              ) from error
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        TypeError,
+        EOFError,
+    ) as error:
+        raise ImportFileError(
+            fields={"file": _("The file is not a readable XLSX workbook.")}
+        ) from error
     return rows
 
 
 def _header(cells: list[str]) -> list[str]:
     keys = [cell.strip().lstrip("\ufeff").lower() for cell in cells]
     if "title" not in keys:
-        raise ImportFileError(fields={"file": _("The first row must name the columns, "
-                                                "including title.")})
+        raise ImportFileError(
+            fields={"file": _("The first row must name the columns, including title.")}
+        )
     return keys
 
 
@@ -234,17 +257,31 @@ def _row_dict(keys: list[str], cells: list[Any]) -> dict[str, Any]:
 
 # -- cleaning ------------------------------------------------------------------------------
 
+
 def _existing(options: ImportOptions) -> dict[str, dict[str, Any]]:
     rows = db.session.execute(
-        sa.select(Listing.id, Listing.ref, Listing.title, Listing.body, Listing.keywords,
-                  Listing.keywords_extracted)
-        .where(Listing.org_id == options.org_id, Listing.kind == options.kind,
-               Listing.ref.is_not(None))).all()
+        sa.select(
+            Listing.id,
+            Listing.ref,
+            Listing.title,
+            Listing.body,
+            Listing.keywords,
+            Listing.keywords_extracted,
+        ).where(
+            Listing.org_id == options.org_id, Listing.kind == options.kind, Listing.ref.is_not(None)
+        )
+    ).all()
     return {row.ref: row._asdict() for row in rows}
 
 
-def _prepare(number: int, raw: Any, options: ImportOptions, existing: dict[str, dict[str, Any]],
-             seen: dict[str, int], report: ImportReport) -> _Prepared | None:
+def _prepare(
+    number: int,
+    raw: Any,
+    options: ImportOptions,
+    existing: dict[str, dict[str, Any]],
+    seen: dict[str, int],
+    report: ImportReport,
+) -> _Prepared | None:
     def fail(field_name: str, message: str, ref: str | None = None) -> None:
         report.error_count += 1
         if len(report.errors) < MAX_ERRORS_KEPT:
@@ -281,17 +318,28 @@ def _prepare(number: int, raw: Any, options: ImportOptions, existing: dict[str, 
         for name, message in errors.items():
             fail(name, message, ref)
         return None
-    extra = {key: value for key, value in raw.items()
-             if key not in COLUMN_KEYS and key not in BODY_KEYS.values() and key != "ref"
-             and key not in EXPORT_ONLY_KEYS and value not in (None, "") and _json_safe(value)}
+    extra = {
+        key: value
+        for key, value in raw.items()
+        if key not in COLUMN_KEYS
+        and key not in BODY_KEYS.values()
+        and key != "ref"
+        and key not in EXPORT_ONLY_KEYS
+        and value not in (None, "")
+        and _json_safe(value)
+    }
     keywords_extracted = False
     if not values.get("keywords"):
         values.pop("keywords", None)
         known = existing.get(ref) if ref else None
         if known and known["keywords"] and not known["keywords_extracted"]:
             pass  # the owner wrote these keywords by hand: keep them
-        elif known and known["keywords_extracted"] and known["title"] == values["title"] \
-                and known["body"] == values.get("body", ""):
+        elif (
+            known
+            and known["keywords_extracted"]
+            and known["title"] == values["title"]
+            and known["body"] == values.get("body", "")
+        ):
             values["keywords"] = list(known["keywords"])
             keywords_extracted = True
         else:
@@ -312,6 +360,7 @@ def _json_safe(value: Any) -> bool:
 
 # -- writing -------------------------------------------------------------------------------
 
+
 def _target_status(current: str | None, options: ImportOptions) -> str:
     if current is None:
         return "published" if options.publish else "pending" if options.submit else "draft"
@@ -327,11 +376,14 @@ def _write(prepared: list[_Prepared], options: ImportOptions, report: ImportRepo
     refs = [item.ref for item in prepared if item.ref]
     known: dict[str, Listing] = {}
     for start in range(0, len(refs), 500):
-        chunk = refs[start:start + 500]
+        chunk = refs[start : start + 500]
         for existing in db.session.execute(
-                sa.select(Listing).where(Listing.org_id == options.org_id,
-                                         Listing.kind == options.kind,
-                                         Listing.ref.in_(chunk))).scalars():
+            sa.select(Listing).where(
+                Listing.org_id == options.org_id,
+                Listing.kind == options.kind,
+                Listing.ref.in_(chunk),
+            )
+        ).scalars():
             known[existing.ref or ""] = existing
     now = utcnow()
     note = _("Imported from %(source)s", source=options.source_name or _("a file"))[:500]
@@ -340,9 +392,16 @@ def _write(prepared: list[_Prepared], options: ImportOptions, report: ImportRepo
         for item in prepared:
             listing = known.get(item.ref) if item.ref else None
             if listing is None:
-                listing = model(org_id=options.org_id, owner_id=options.actor_id, ref=item.ref,
-                                status=_target_status(None, options), keywords=[],
-                                patent_numbers=[], modes=[], body="")
+                listing = model(
+                    org_id=options.org_id,
+                    owner_id=options.actor_id,
+                    ref=item.ref,
+                    status=_target_status(None, options),
+                    keywords=[],
+                    patent_numbers=[],
+                    modes=[],
+                    body="",
+                )
                 for name, value in item.values.items():
                     setattr(listing, name, value)
                 listing.keywords_extracted = item.keywords_extracted
@@ -356,8 +415,9 @@ def _write(prepared: list[_Prepared], options: ImportOptions, report: ImportRepo
                 report.created += 1
                 continue
             before = current_values(listing)
-            changes = {name: value for name, value in item.values.items()
-                       if before.get(name) != value}
+            changes = {
+                name: value for name, value in item.values.items() if before.get(name) != value
+            }
             extra = {**(listing.extra or {}), **item.extra}
             status = _target_status(listing.status, options)
             if not changes and extra == (listing.extra or {}) and status == listing.status:
@@ -378,13 +438,21 @@ def _write(prepared: list[_Prepared], options: ImportOptions, report: ImportRepo
             report.updated += 1
     db.session.flush()
     for changed, from_status, to_status in touched:
-        db.session.add(ListingEvent(listing_id=changed.id, actor_id=options.actor_id,
-                                    from_status=from_status, to_status=to_status, note=note))
+        db.session.add(
+            ListingEvent(
+                listing_id=changed.id,
+                actor_id=options.actor_id,
+                from_status=from_status,
+                to_status=to_status,
+                note=note,
+            )
+        )
         listing_changed(changed)
 
 
-def run_import(data: bytes, fmt: str, options: ImportOptions, *,
-               progress: Progress | None = None) -> ImportReport:
+def run_import(
+    data: bytes, fmt: str, options: ImportOptions, *, progress: Progress | None = None
+) -> ImportReport:
     """Import ``data`` (a whole file) for ``options.org_id``; returns the row-level report.
 
     Nothing is written when any row is bad (unless ``skip_invalid``) or on a dry run.
@@ -426,8 +494,7 @@ def run_import(data: bytes, fmt: str, options: ImportOptions, *,
     return report
 
 
-def _count_dry_run(prepared: list[_Prepared], options: ImportOptions, report: ImportReport
-                   ) -> None:
+def _count_dry_run(prepared: list[_Prepared], options: ImportOptions, report: ImportReport) -> None:
     refs = {item.ref for item in prepared if item.ref}
     existing = {ref for ref in refs if ref in _existing(options)}
     report.updated = sum(1 for item in prepared if item.ref in existing)

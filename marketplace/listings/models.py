@@ -11,9 +11,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation, User
-from marketplace.database import Money, TimestampMixin, UTCDateTime, in_codes, utcnow
+from marketplace.database import (
+    Money,
+    SearchVector,
+    TimestampMixin,
+    UTCDateTime,
+    in_codes,
+    utcnow,
+)
 from marketplace.extensions import Model
-from marketplace.vocab import FIELDS, IP_TYPES, LISTING_STATUSES, Vocabulary
+from marketplace.vocab import (
+    APPLICATION_STATUSES,
+    FIELDS,
+    IP_TYPES,
+    LISTING_STATUSES,
+    Vocabulary,
+)
 
 LISTING_KINDS = ("achievement", "demand")
 
@@ -26,15 +39,19 @@ class Listing(TimestampMixin, Model):
         sa.CheckConstraint(in_codes("kind", LISTING_KINDS), name="kind"),
         sa.CheckConstraint(in_codes("status", LISTING_STATUSES.codes), name="status"),
         sa.CheckConstraint(f"field IS NULL OR {in_codes('field', FIELDS.codes)}", name="field"),
-        sa.CheckConstraint(f"ip_type IS NULL OR {in_codes('ip_type', IP_TYPES.codes)}",
-                           name="ip_type"),
-        sa.CheckConstraint("maturity IS NULL OR (maturity >= 1 AND maturity <= 9)",
-                           name="maturity"),
+        sa.CheckConstraint(
+            f"ip_type IS NULL OR {in_codes('ip_type', IP_TYPES.codes)}", name="ip_type"
+        ),
+        sa.CheckConstraint(
+            "maturity IS NULL OR (maturity >= 1 AND maturity <= 9)", name="maturity"
+        ),
         sa.CheckConstraint("price IS NULL OR price >= 0", name="price"),
         sa.CheckConstraint("budget_min IS NULL OR budget_min >= 0", name="budget_min"),
         sa.CheckConstraint("budget_max IS NULL OR budget_max >= 0", name="budget_max"),
-        sa.CheckConstraint("budget_min IS NULL OR budget_max IS NULL OR budget_min <= budget_max",
-                           name="budget_range"),
+        sa.CheckConstraint(
+            "budget_min IS NULL OR budget_max IS NULL OR budget_min <= budget_max",
+            name="budget_range",
+        ),
         sa.CheckConstraint("bounty IS NULL OR bounty >= 0", name="bounty"),
         sa.CheckConstraint("length(title) > 0", name="title_not_empty"),
         # Re-importing the same source reference from the same organisation updates the row.
@@ -42,6 +59,11 @@ class Listing(TimestampMixin, Model):
         sa.Index("ix_listings_kind_status", "kind", "status"),
         # Public lists and the home page show the newest published listings first.
         sa.Index("ix_listings_kind_status_published", "kind", "status", "published_at"),
+        # The matching worker reads each kind's listings changed since its last look.
+        sa.Index("ix_listings_kind_updated_at", "kind", "updated_at"),
+        # PostgreSQL search backend (marketplace.search.vectors). On SQLite the column stays
+        # NULL, so this is an empty plain index there (kept so models == migrations everywhere).
+        sa.Index("ix_listings_search_vector", "search_vector", postgresql_using="gin"),
     )
     __mapper_args__ = {"polymorphic_on": "kind"}
 
@@ -71,6 +93,11 @@ class Listing(TimestampMixin, Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     view_count: Mapped[int] = mapped_column(default=0)
     extra: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # e.g. source_labels
+    # Kept in the same transaction as the row by marketplace.search.vectors (PostgreSQL only):
+    # the jieba-cut words (title A, keywords/patents B, text C, organisation D) and a hash of
+    # what they were computed from, which `search check` compares.
+    search_vector: Mapped[str | None] = mapped_column(SearchVector(), deferred=True)
+    search_hash: Mapped[str | None] = mapped_column(sa.String(40))
 
     # Achievement: asking price (None = 面议, negotiable).
     price: Mapped[Decimal | None] = mapped_column(Money())
@@ -85,8 +112,7 @@ class Listing(TimestampMixin, Model):
 
     org: Mapped[Organisation] = relationship(lazy="joined")
     owner: Mapped[User | None] = relationship()
-    attachments: Mapped[list[Attachment]] = relationship(
-        order_by="Attachment.id", viewonly=True)
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", viewonly=True)
 
     @property
     def text(self) -> str:
@@ -123,8 +149,9 @@ class ListingEvent(Model):
     __tablename__ = "listing_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="CASCADE"),
-                                            index=True)
+    listing_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str] = mapped_column(sa.String(20))
@@ -134,27 +161,22 @@ class ListingEvent(Model):
     actor: Mapped[User | None] = relationship()
 
 
-APPLICATION_STATUSES = Vocabulary("application_status", [
-    ("submitted", _l("Submitted")),
-    ("shortlisted", _l("Shortlisted")),
-    ("accepted", _l("Accepted")),
-    ("declined", _l("Declined")),
-    ("withdrawn", _l("Withdrawn")),
-])
-
 # Why a challenge owner shortlisted, accepted or declined an application; shown to the applicant.
-APPLICATION_REASONS = Vocabulary("application_reason", [
-    ("best_fit", _l("Best fit for the challenge")),
-    ("strong_team", _l("Strong team and track record")),
-    ("sound_plan", _l("Sound and credible plan")),
-    ("cost_effective", _l("Good value for the amount requested")),
-    ("out_of_scope", _l("Does not address the challenge")),
-    ("insufficient_capability", _l("Team lacks the needed capability")),
-    ("over_budget", _l("Requested amount exceeds the bounty")),
-    ("weak_plan", _l("Plan is not convincing")),
-    ("other_selected", _l("Another application was selected")),
-    ("other", _l("Other")),
-])
+APPLICATION_REASONS = Vocabulary(
+    "application_reason",
+    [
+        ("best_fit", _l("Best fit for the challenge")),
+        ("strong_team", _l("Strong team and track record")),
+        ("sound_plan", _l("Sound and credible plan")),
+        ("cost_effective", _l("Good value for the amount requested")),
+        ("out_of_scope", _l("Does not address the challenge")),
+        ("insufficient_capability", _l("Team lacks the needed capability")),
+        ("over_budget", _l("Requested amount exceeds the bounty")),
+        ("weak_plan", _l("Plan is not convincing")),
+        ("other_selected", _l("Another application was selected")),
+        ("other", _l("Other")),
+    ],
+)
 
 
 class ChallengeApplication(TimestampMixin, Model):
@@ -165,21 +187,24 @@ class ChallengeApplication(TimestampMixin, Model):
         sa.CheckConstraint(in_codes("status", APPLICATION_STATUSES.codes), name="status"),
         sa.CheckConstraint(
             f"reason_code IS NULL OR {in_codes('reason_code', APPLICATION_REASONS.codes)}",
-            name="reason_code"),
-        sa.CheckConstraint("requested_amount IS NULL OR requested_amount >= 0",
-                           name="requested_amount"),
-        sa.CheckConstraint("status != 'declined' OR reason_code IS NOT NULL",
-                           name="declined_has_reason"),
+            name="reason_code",
+        ),
+        sa.CheckConstraint(
+            "requested_amount IS NULL OR requested_amount >= 0", name="requested_amount"
+        ),
+        sa.CheckConstraint(
+            "status != 'declined' OR reason_code IS NOT NULL", name="declined_has_reason"
+        ),
         # One live application per organisation and challenge; a withdrawn one may be renewed.
         sa.UniqueConstraint("demand_id", "org_id", name="uq_challenge_applications_demand_org"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    demand_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="CASCADE"),
-                                           index=True)
+    demand_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    applicant_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    applicant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     summary: Mapped[str] = mapped_column(sa.Text)
     team: Mapped[str] = mapped_column(sa.Text)
     plan: Mapped[str] = mapped_column(sa.Text)
@@ -208,11 +233,14 @@ class Attachment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
     application_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("challenge_applications.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("challenge_applications.id", ondelete="CASCADE"), index=True
+    )
     uploaded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"))
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     original_name: Mapped[str] = mapped_column(sa.String(255))
     stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(100))

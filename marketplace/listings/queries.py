@@ -27,12 +27,12 @@ class ListingFilters:
     """
 
     q: str = ""
-    field: str | None = None          # a field code, or "unclassified"
-    stage: str | None = None          # maturity stage code
+    field: str | None = None  # a field code, or "unclassified"
+    stage: str | None = None  # maturity stage code
     maturity: int | None = None
     ip_type: str | None = None
     mode: str | None = None
-    region: str | None = None         # province or city code
+    region: str | None = None  # province or city code
     min_amount: Decimal | None = None  # price (achievements) or budget (demands)
     max_amount: Decimal | None = None
     challenge: bool = False
@@ -73,8 +73,20 @@ class ListingFilters:
         )
 
     def active(self) -> bool:
-        return any((self.q, self.field, self.stage, self.maturity, self.ip_type, self.mode,
-                    self.region, self.min_amount, self.max_amount, self.challenge))
+        return any(
+            (
+                self.q,
+                self.field,
+                self.stage,
+                self.maturity,
+                self.ip_type,
+                self.mode,
+                self.region,
+                self.min_amount,
+                self.max_amount,
+                self.challenge,
+            )
+        )
 
 
 def _like(text: str) -> str:
@@ -82,8 +94,9 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def filtered(kind: str, filters: ListingFilters, *, statuses: tuple[str, ...] | None = None
-             ) -> sa.Select:
+def filtered(
+    kind: str, filters: ListingFilters, *, statuses: tuple[str, ...] | None = None
+) -> sa.Select:
     """Listings of ``kind`` matching ``filters`` (statuses default to the filter's status)."""
     query = sa.select(Listing).where(Listing.kind == kind)
     if statuses is not None:
@@ -94,8 +107,11 @@ def filtered(kind: str, filters: ListingFilters, *, statuses: tuple[str, ...] | 
         query = query.where(Listing.org_id == filters.org_id)
     if filters.q:
         pattern = _like(filters.q)
-        query = query.where(sa.or_(Listing.title.ilike(pattern, escape="\\"),
-                                   Listing.body.ilike(pattern, escape="\\")))
+        query = query.where(
+            sa.or_(
+                Listing.title.ilike(pattern, escape="\\"), Listing.body.ilike(pattern, escape="\\")
+            )
+        )
     if filters.field == UNCLASSIFIED:
         query = query.where(Listing.field.is_(None))
     elif filters.field:
@@ -128,12 +144,17 @@ def _amount_filter(kind: str, query: sa.Select, filters: ListingFilters) -> sa.S
         return query
     # A demand fits an amount range when its budget range overlaps it.
     if filters.min_amount is not None:
-        query = query.where(sa.or_(Listing.budget_max.is_(None),
-                                   Listing.budget_max >= filters.min_amount))
+        query = query.where(
+            sa.or_(Listing.budget_max.is_(None), Listing.budget_max >= filters.min_amount)
+        )
     if filters.max_amount is not None:
-        query = query.where(sa.or_(Listing.budget_min.is_(None),
-                                   Listing.budget_min <= filters.max_amount))
+        query = query.where(
+            sa.or_(Listing.budget_min.is_(None), Listing.budget_min <= filters.max_amount)
+        )
     return query
+
+
+SORTS_OTHER_THAN_NEWEST = ("views", "price_asc", "price_desc", "title")
 
 
 def _sorted(query: sa.Select, sort: str) -> sa.Select:
@@ -151,7 +172,13 @@ def _sorted(query: sa.Select, sort: str) -> sa.Select:
 
 def public_listings(kind: str, filters: ListingFilters) -> sa.Select:
     """Published listings: what anyone may browse."""
-    return filtered(kind, replace(filters, status=None), statuses=("published",))
+    query = filtered(kind, replace(filters, status=None), statuses=("published",))
+    if filters.sort not in SORTS_OTHER_THAN_NEWEST:
+        # Published listings always have published_at: ordering by the column itself (not
+        # COALESCE with created_at) lets the (kind, status, published_at) index hand over the
+        # newest page instead of sorting every published row — 0.6–0.9 s at 100,000 listings.
+        query = query.order_by(None).order_by(Listing.published_at.desc(), Listing.id.desc())
+    return query
 
 
 def org_listings(kind: str, org_id: int, filters: ListingFilters) -> sa.Select:
@@ -188,31 +215,57 @@ def status_counts(kind: str | None = None, org_id: int | None = None) -> dict[st
 
 def org_view_total(kind: str, org_id: int) -> int:
     return db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Listing.view_count), 0))
-        .where(Listing.kind == kind, Listing.org_id == org_id)).scalar_one()
+        sa.select(sa.func.coalesce(sa.func.sum(Listing.view_count), 0)).where(
+            Listing.kind == kind, Listing.org_id == org_id
+        )
+    ).scalar_one()
 
 
 def latest_published(kind: str, limit: int = 6) -> list[Listing]:
-    return list(db.session.execute(
-        sa.select(Listing).where(Listing.kind == kind, Listing.status == "published")
-        .order_by(Listing.published_at.desc(), Listing.id.desc()).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            sa.select(Listing)
+            .where(Listing.kind == kind, Listing.status == "published")
+            .order_by(Listing.published_at.desc(), Listing.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def published_counts() -> dict[str, int]:
-    rows = dict(db.session.execute(
-        sa.select(Listing.kind, sa.func.count()).where(Listing.status == "published")
-        .group_by(Listing.kind)).all())
+    rows = dict(
+        db.session.execute(
+            sa.select(Listing.kind, sa.func.count())
+            .where(Listing.status == "published")
+            .group_by(Listing.kind)
+        ).all()
+    )
     challenges = db.session.execute(
-        sa.select(sa.func.count()).select_from(Listing)
-        .where(Listing.status == "published", Listing.is_challenge.is_(True),
-               sa.or_(Listing.applications_close_on.is_(None),
-                      Listing.applications_close_on >= date.today()))).scalar_one()
-    return {"achievement": rows.get("achievement", 0), "demand": rows.get("demand", 0),
-            "challenge": challenges}
+        sa.select(sa.func.count())
+        .select_from(Listing)
+        .where(
+            Listing.status == "published",
+            Listing.is_challenge.is_(True),
+            sa.or_(
+                Listing.applications_close_on.is_(None),
+                Listing.applications_close_on >= date.today(),
+            ),
+        )
+    ).scalar_one()
+    return {
+        "achievement": rows.get("achievement", 0),
+        "demand": rows.get("demand", 0),
+        "challenge": challenges,
+    }
 
 
 def page_of(query: sa.Select, page: int, per_page: int) -> tuple[list[Listing], int]:
+    # Counted on the same criteria without the entity: no eager join with organisations and no
+    # subquery of every column (which databases materialise before counting).
     total = db.session.execute(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        query.with_only_columns(sa.func.count(Listing.id), maintain_column_froms=True).order_by(
+            None
+        )
+    ).scalar_one()
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars()
     return list(rows), total

@@ -23,107 +23,104 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from marketplace.accounts.permissions import is_admin, require_role, require_user, same_org
+from marketplace.accounts.models import User
+from marketplace.accounts.permissions import require_role, same_org
 from marketplace.database import utcnow
-from marketplace.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from marketplace.errors import InvalidTransition, NotFound, ValidationError
 from marketplace.extensions import db
+from marketplace.listings import view_counts
+from marketplace.listings.attachments import remove_files_of_listing
+from marketplace.listings.changes import listing_changed
 from marketplace.listings.models import LISTING_KINDS, Achievement, Demand, Listing, ListingEvent
+from marketplace.listings.permissions import (
+    CREATOR_ROLES,
+    DELETABLE_STATUSES,
+    EDITABLE_STATUSES,
+    SUBMITTABLE_STATUSES,
+    can_manage,
+    edit_sends_back_to_review,
+    get_listing_for,
+    get_managed_listing,
+)
 from marketplace.listings.validation import ListingInput, clean_listing
 from marketplace.notifications.services import notify
 from marketplace.outbox import enqueue
+from marketplace.text import keywords as keyword_extractor
 
 log = logging.getLogger(__name__)
 
 MODELS: dict[str, type[Listing]] = {"achievement": Achievement, "demand": Demand}
-CREATOR_ROLES = {"achievement": ("researcher",), "demand": ("enterprise",)}
-EDITABLE_STATUSES = ("draft", "pending", "rejected", "published")
-DELETABLE_STATUSES = ("draft", "rejected")
 REVIEW_DECISIONS = ("approve", "reject")
 REASON_MAX = 2000
 
 # Column values the cleaner may set; ``body`` is the summary or the description.
 CONTENT_COLUMNS = (
-    "title", "body", "keywords", "field", "maturity", "ip_type", "patent_numbers", "modes",
-    "region", "contact_name", "contact_phone", "contact_email", "price", "budget_min",
-    "budget_max", "deadline", "is_challenge", "bounty", "applications_open_on",
-    "applications_close_on", "posted_on",
+    "title",
+    "body",
+    "keywords",
+    "field",
+    "maturity",
+    "ip_type",
+    "patent_numbers",
+    "modes",
+    "region",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "price",
+    "budget_min",
+    "budget_max",
+    "deadline",
+    "is_challenge",
+    "bounty",
+    "applications_open_on",
+    "applications_close_on",
+    "posted_on",
 )
 
 
 # -- reading and permission ----------------------------------------------------------------
+
 
 def listing_path(listing: Listing) -> str:
     """The public page of a listing (used in notification links)."""
     return f"/{listing.kind}s/{listing.id}"
 
 
-def can_manage(actor: Any, listing: Listing) -> bool:
-    """Owner organisation or an administrator may change a listing."""
-    return is_admin(actor) or same_org(actor, listing.org_id)
+def record_view(actor: User, listing: Listing) -> int:
+    """Count a view of a published listing by anyone outside its organisation; returns the
+    number of views to show (the folded count plus views not yet folded).
 
-
-def can_read(actor: Any, listing: Listing) -> bool:
-    return listing.status == "published" or can_manage(actor, listing)
-
-
-def get_listing_for(actor: Any, listing_id: int, kind: str | None = None) -> Listing:
-    """A listing the caller may see: published to anyone, otherwise only its organisation or an
-    administrator; everyone else gets NotFound, so drafts do not even leak their existence."""
-    listing = db.session.get(Listing, listing_id)
-    if listing is None or (kind is not None and listing.kind != kind):
-        raise NotFound()
-    if not can_read(actor, listing):
-        raise NotFound()
-    return listing
-
-
-def get_managed_listing(actor: Any, listing_id: int, kind: str | None = None) -> Listing:
-    user = require_user(actor)
-    listing = get_listing_for(user, listing_id, kind)
-    if not can_manage(user, listing):
-        raise PermissionDenied()
-    return listing
-
-
-def record_view(actor: Any, listing: Listing) -> None:
-    """Count a view of a published listing by anyone outside its organisation.
-
-    A view is not a change of the listing, so nothing is queued for search or matching.
+    A view is not a change of the listing, so nothing is queued for search or matching; and it
+    is not a database write either (see ``view_counts``).
     """
-    if listing.status != "published" or same_org(actor, listing.org_id):
-        return
-    db.session.execute(sa.update(Listing).where(Listing.id == listing.id)
-                       .values(view_count=Listing.view_count + 1))
-    db.session.commit()
+    if listing.status != "published":
+        return int(listing.view_count or 0)
+    if same_org(actor, listing.org_id):
+        return view_counts.shown_views(listing, view_counts.pending_views(listing.id))
+    return view_counts.shown_views(listing, view_counts.count_view(listing.id))
 
 
 # -- helpers -------------------------------------------------------------------------------
 
-def listing_changed(listing: Listing) -> None:
-    """Queue search indexing and match computation for ``listing`` in the current transaction."""
-    enqueue("search", {"listing_id": listing.id})
-    enqueue("matching", {"listing_id": listing.id})
 
-
-def _event(listing: Listing, actor: Any, from_status: str | None, to_status: str,
-           note: str = "") -> ListingEvent:
-    event = ListingEvent(listing_id=listing.id, actor_id=getattr(actor, "id", None),
-                         from_status=from_status, to_status=to_status, note=note[:REASON_MAX])
+def _event(
+    listing: Listing, actor: User, from_status: str | None, to_status: str, note: str = ""
+) -> ListingEvent:
+    event = ListingEvent(
+        listing_id=listing.id,
+        actor_id=getattr(actor, "id", None),
+        from_status=from_status,
+        to_status=to_status,
+        note=note[:REASON_MAX],
+    )
     db.session.add(event)
     return event
 
 
-def extract_keywords(title: str, text: str, limit: int = 8) -> list[str] | None:
-    """Keywords from the Chinese title and text (the search feature's extractor).
-
-    Returns None when the extractor is unavailable, so the listing simply keeps no keywords.
-    """
-    try:
-        from marketplace.search.keywords import extract_keywords as extract
-    except ImportError:
-        log.warning("marketplace.search.keywords is not installed; keywords not extracted")
-        return None
-    return list(extract(title, text, limit))[:limit]
+def extract_keywords(title: str, text: str, limit: int = 8) -> list[str]:
+    """Keywords from the Chinese title and text (the search feature's extractor)."""
+    return list(keyword_extractor.extract_keywords(title, text, limit))[:limit]
 
 
 def current_values(listing: Listing) -> dict[str, Any]:
@@ -131,17 +128,16 @@ def current_values(listing: Listing) -> dict[str, Any]:
 
 
 def _apply(listing: Listing, values: dict[str, Any], *, keywords_given: bool) -> None:
-    content_changed = any(name in values and values[name] != getattr(listing, name)
-                          for name in ("title", "body"))
+    content_changed = any(
+        name in values and values[name] != getattr(listing, name) for name in ("title", "body")
+    )
     for name, value in values.items():
         setattr(listing, name, value)
     if keywords_given and listing.keywords:
         listing.keywords_extracted = False
     elif not listing.keywords or (listing.keywords_extracted and content_changed):
-        extracted = extract_keywords(listing.title, listing.body or "")
-        if extracted is not None:
-            listing.keywords = extracted
-            listing.keywords_extracted = True
+        listing.keywords = extract_keywords(listing.title, listing.body or "")
+        listing.keywords_extracted = True
     if listing.kind == "demand" and not listing.is_challenge:
         # A demand that stops being a challenge keeps no stale challenge settings.
         listing.bounty = None
@@ -161,7 +157,8 @@ def _clean(kind: str, data: ListingInput, current: dict[str, Any] | None) -> dic
 
 # -- use cases -----------------------------------------------------------------------------
 
-def create_listing(actor: Any, kind: str, data: ListingInput) -> Listing:
+
+def create_listing(actor: User, kind: str, data: ListingInput) -> Listing:
     """Create a draft achievement (researchers) or demand (enterprise users) for the caller's
     organisation."""
     if kind not in LISTING_KINDS:
@@ -170,8 +167,15 @@ def create_listing(actor: Any, kind: str, data: ListingInput) -> Listing:
     if "title" not in data.given():
         raise ValidationError(fields={"title": _("This field is required.")})
     values = _clean(kind, data, None)
-    listing = MODELS[kind](org_id=user.org_id, owner_id=user.id, status="draft", keywords=[],
-                           patent_numbers=[], modes=[], extra={})
+    listing = MODELS[kind](
+        org_id=user.org_id,
+        owner_id=user.id,
+        status="draft",
+        keywords=[],
+        patent_numbers=[],
+        modes=[],
+        extra={},
+    )
     _apply(listing, values, keywords_given=bool(values.get("keywords")))
     db.session.add(listing)
     db.session.flush()
@@ -181,8 +185,9 @@ def create_listing(actor: Any, kind: str, data: ListingInput) -> Listing:
     return listing
 
 
-def update_listing(actor: Any, listing_id: int, data: ListingInput, *, kind: str | None = None
-                   ) -> Listing:
+def update_listing(
+    actor: User, listing_id: int, data: ListingInput, *, kind: str | None = None
+) -> Listing:
     """Change a listing's content. An owner's edit of a published listing sends it back to
     review (see the module docstring)."""
     listing = get_managed_listing(actor, listing_id, kind)
@@ -193,11 +198,12 @@ def update_listing(actor: Any, listing_id: int, data: ListingInput, *, kind: str
     if not changed:
         return listing
     _apply(listing, changed, keywords_given="keywords" in changed)
-    if listing.status == "published" and not is_admin(actor):
+    if edit_sends_back_to_review(actor, listing):
         listing.status = "pending"
         listing.submitted_at = utcnow()
-        _event(listing, actor, "published", "pending",
-               _("Edited after publication; back to review"))
+        _event(
+            listing, actor, "published", "pending", _("Edited after publication; back to review")
+        )
     else:
         _event(listing, actor, listing.status, listing.status, _("Edited"))
     listing_changed(listing)
@@ -218,11 +224,12 @@ def missing_for_review(listing: Listing) -> dict[str, str]:
     return missing
 
 
-def submit_listing(actor: Any, listing_id: int, *, kind: str | None = None, note: str = ""
-                   ) -> Listing:
+def submit_listing(
+    actor: User, listing_id: int, *, kind: str | None = None, note: str = ""
+) -> Listing:
     """Owner organisation: draft or rejected → pending (review by an administrator)."""
     listing = get_managed_listing(actor, listing_id, kind)
-    if listing.status not in ("draft", "rejected"):
+    if listing.status not in SUBMITTABLE_STATUSES:
         raise InvalidTransition(_("Only drafts and rejected listings can be submitted."))
     missing = missing_for_review(listing)
     if missing:
@@ -236,8 +243,9 @@ def submit_listing(actor: Any, listing_id: int, *, kind: str | None = None, note
     return listing
 
 
-def review_listing(actor: Any, listing_id: int, decision: str, reason: str = "", *,
-                   kind: str | None = None) -> Listing:
+def review_listing(
+    actor: User, listing_id: int, decision: str, reason: str = "", *, kind: str | None = None
+) -> Listing:
     """Administrator: approve (publish) or reject a pending listing; rejection needs a reason."""
     user = require_role(actor, "admin")
     listing = get_listing_for(user, listing_id, kind)
@@ -251,27 +259,37 @@ def review_listing(actor: Any, listing_id: int, decision: str, reason: str = "",
     if listing.status != "pending":
         raise InvalidTransition(_("Only listings pending review can be reviewed."))
     owner_target: dict[str, Any] = (
-        {"user_ids": [listing.owner_id]} if listing.owner_id else {"org_ids": [listing.org_id]})
+        {"user_ids": [listing.owner_id]} if listing.owner_id else {"org_ids": [listing.org_id]}
+    )
     if decision == "approve":
         listing.status = "published"
         listing.reject_reason = None
         listing.published_at = listing.published_at or utcnow()
         _event(listing, user, "pending", "published", reason or _("Approved"))
-        notify(kind="listing_approved", params={"title": listing.title},
-               link=listing_path(listing), **owner_target)
+        notify(
+            kind="listing_approved",
+            params={"title": listing.title},
+            link=listing_path(listing),
+            **owner_target,
+        )
     else:
         listing.status = "rejected"
         listing.reject_reason = reason
         _event(listing, user, "pending", "rejected", reason)
-        notify(kind="listing_rejected", params={"title": listing.title, "reason": reason},
-               link=listing_path(listing), **owner_target)
+        notify(
+            kind="listing_rejected",
+            params={"title": listing.title, "reason": reason},
+            link=listing_path(listing),
+            **owner_target,
+        )
     listing_changed(listing)
     db.session.commit()
     return listing
 
 
-def close_listing(actor: Any, listing_id: int, note: str = "", *, kind: str | None = None
-                  ) -> Listing:
+def close_listing(
+    actor: User, listing_id: int, note: str = "", *, kind: str | None = None
+) -> Listing:
     """Owner organisation or administrator: published → closed (traded or withdrawn)."""
     listing = get_managed_listing(actor, listing_id, kind)
     if listing.status != "published":
@@ -287,29 +305,33 @@ def close_listing(actor: Any, listing_id: int, note: str = "", *, kind: str | No
     return listing
 
 
-def delete_listing(actor: Any, listing_id: int, *, kind: str | None = None) -> None:
+def delete_listing(actor: User, listing_id: int, *, kind: str | None = None) -> None:
     """Delete a draft or rejected listing (one that was never public) and its attachments."""
-    from marketplace.listings.attachments import remove_files_of_listing
-
     listing = get_managed_listing(actor, listing_id, kind)
     if listing.status not in DELETABLE_STATUSES:
-        raise InvalidTransition(_("Only drafts and rejected listings can be deleted; close a "
-                                  "published listing instead."))
+        raise InvalidTransition(
+            _(
+                "Only drafts and rejected listings can be deleted; close a "
+                "published listing instead."
+            )
+        )
     ref_id = listing.id
-    remove = remove_files_of_listing(listing)
+    remove_files_of_listing(listing)
     # The outbox message outlives the row: handlers see the listing gone and drop it.
     enqueue("search", {"listing_id": ref_id})
     enqueue("matching", {"listing_id": ref_id})
     db.session.delete(listing)
     db.session.commit()
-    remove()
 
 
-def events_for(actor: Any, listing: Listing) -> list[ListingEvent]:
+def events_for(actor: User, listing: Listing) -> list[ListingEvent]:
     """The status history, for the owner organisation and administrators."""
     if not can_manage(actor, listing):
         return []
-    return list(db.session.execute(
-        sa.select(ListingEvent).where(ListingEvent.listing_id == listing.id)
-        .order_by(ListingEvent.id)).scalars())
-
+    return list(
+        db.session.execute(
+            sa.select(ListingEvent)
+            .where(ListingEvent.listing_id == listing.id)
+            .order_by(ListingEvent.id)
+        ).scalars()
+    )

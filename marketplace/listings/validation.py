@@ -67,8 +67,11 @@ class ListingInput:
     posted_on: Any = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) is not UNSET}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not UNSET
+        }
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], kind: str) -> ListingInput:
@@ -82,8 +85,15 @@ class ListingInput:
 
 
 ACHIEVEMENT_ONLY = ("maturity", "ip_type", "patent_numbers", "price")
-DEMAND_ONLY = ("budget_min", "budget_max", "deadline", "is_challenge", "bounty",
-               "applications_open_on", "applications_close_on")
+DEMAND_ONLY = (
+    "budget_min",
+    "budget_max",
+    "deadline",
+    "is_challenge",
+    "bounty",
+    "applications_open_on",
+    "applications_close_on",
+)
 
 # Markup that would run or load something if a page ever rendered it unescaped. Plain tags
 # such as <sub>/<sup> occur in real scientific text and are kept (and escaped on display).
@@ -104,8 +114,9 @@ def _body_key(kind: str) -> str:
     return "summary" if kind == "achievement" else "description"
 
 
-def clean_text(value: Any, *, label_max: int, required: bool = False, single_line: bool = False
-               ) -> str:
+def clean_text(
+    value: Any, *, label_max: int, required: bool = False, single_line: bool = False
+) -> str:
     """Strip, refuse control characters and active markup, enforce the length; raise ValueError."""
     if value is None:
         value = ""
@@ -123,8 +134,9 @@ def clean_text(value: Any, *, label_max: int, required: bool = False, single_lin
     if required and not text:
         raise ValueError(_("This field is required."))
     if len(text) > label_max:
-        raise ValueError(_("At most %(max)d characters (this has %(count)d).", max=label_max,
-                           count=len(text)))
+        raise ValueError(
+            _("At most %(max)d characters (this has %(count)d).", max=label_max, count=len(text))
+        )
     return text
 
 
@@ -169,8 +181,9 @@ def clean_patents(value: Any) -> list[str]:
     for raw in _split_list(value):
         number = re.sub(r"\s+", "", raw).upper()
         if not _PATENT.match(number):
-            raise ValueError(_("%(number)s is not a patent number such as ZL201720001285.X.",
-                               number=raw[:40]))
+            raise ValueError(
+                _("%(number)s is not a patent number such as ZL201720001285.X.", number=raw[:40])
+            )
         if number not in result:
             result.append(number)
     if len(result) > PATENTS_MAX:
@@ -182,8 +195,9 @@ def clean_code(value: Any, vocabulary: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or value not in vocabulary:
-        raise ValueError(_("Unknown value %(value)s; choose one from the list.",
-                           value=str(value)[:40]))
+        raise ValueError(
+            _("Unknown value %(value)s; choose one from the list.", value=str(value)[:40])
+        )
     return value
 
 
@@ -217,8 +231,11 @@ def clean_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         value = value.date()
     elif isinstance(value, str):
-        text = value.strip()[:10] if re.match(r"^\d{4}-\d{2}-\d{2}([T ].*)?$", value.strip()) \
+        text = (
+            value.strip()[:10]
+            if re.match(r"^\d{4}-\d{2}-\d{2}([T ].*)?$", value.strip())
             else value.strip()
+        )
         try:
             value = date.fromisoformat(text)
         except ValueError:
@@ -226,8 +243,13 @@ def clean_date(value: Any) -> date | None:
     if not isinstance(value, date):
         raise ValueError(_("Enter a real date as YYYY-MM-DD."))
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValueError(_("Enter a date between %(start)s and %(end)s.",
-                           start=EARLIEST_DATE.isoformat(), end=LATEST_DATE.isoformat()))
+        raise ValueError(
+            _(
+                "Enter a date between %(start)s and %(end)s.",
+                start=EARLIEST_DATE.isoformat(),
+                end=LATEST_DATE.isoformat(),
+            )
+        )
     return value
 
 
@@ -238,9 +260,14 @@ def clean_money(value: Any, *, allow_zero: bool = True) -> Decimal | None:
         raise ValueError(str(error)) from None
 
 
-def clean_listing(kind: str, given: dict[str, Any], *, current: dict[str, Any] | None = None,
-                  today: date | None = None, check_deadline: bool = True
-                  ) -> tuple[dict[str, Any], dict[str, str]]:
+def clean_listing(
+    kind: str,
+    given: dict[str, Any],
+    *,
+    current: dict[str, Any] | None = None,
+    today: date | None = None,
+    check_deadline: bool = True,
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Return ``(values, errors)``: column values for the given fields and per-field messages.
 
     ``current`` holds the listing's present column values so cross-field rules (budget range,
@@ -293,14 +320,29 @@ def clean_listing(kind: str, given: dict[str, Any], *, current: dict[str, Any] |
     return values, errors
 
 
-def _check_demand(merged: dict[str, Any], values: dict[str, Any], errors: dict[str, str], *,
-                  today: date, check_deadline: bool) -> None:
+def _check_demand(
+    merged: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    today: date,
+    check_deadline: bool,
+) -> None:
     low, high = merged.get("budget_min"), merged.get("budget_max")
-    if low is not None and high is not None and low > high and "budget_min" not in errors \
-            and "budget_max" not in errors:
+    if (
+        low is not None
+        and high is not None
+        and low > high
+        and "budget_min" not in errors
+        and "budget_max" not in errors
+    ):
         errors["budget_max"] = _("The maximum budget must not be less than the minimum.")
-    if check_deadline and values.get("deadline") and values["deadline"] < today \
-            and "deadline" not in errors:
+    if (
+        check_deadline
+        and values.get("deadline")
+        and values["deadline"] < today
+        and "deadline" not in errors
+    ):
         errors["deadline"] = _("The deadline has already passed.")
     if not merged.get("is_challenge"):
         return
@@ -311,8 +353,13 @@ def _check_demand(merged: dict[str, Any], values: dict[str, Any], errors: dict[s
         errors["applications_close_on"] = _("A challenge needs a closing date for applications.")
     if opens and closes and opens > closes and "applications_close_on" not in errors:
         errors["applications_close_on"] = _("Applications cannot close before they open.")
-    if check_deadline and "applications_close_on" in values and closes and closes < today \
-            and "applications_close_on" not in errors:
+    if (
+        check_deadline
+        and "applications_close_on" in values
+        and closes
+        and closes < today
+        and "applications_close_on" not in errors
+    ):
         errors["applications_close_on"] = _("The closing date has already passed.")
     deadline = merged.get("deadline")
     if deadline and closes and closes > deadline and "applications_close_on" not in errors:

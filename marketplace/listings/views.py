@@ -13,16 +13,19 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
 
+from marketplace import storage
 from marketplace.accounts.permissions import require_role, require_user
 from marketplace.errors import DomainError, ValidationError
 from marketplace.formtools import apply_errors
-from marketplace.listings import challenges, queries, services
+from marketplace.idempotency import run_once
+from marketplace.listings import challenges, permissions, queries, services
 from marketplace.listings.attachments import (
     Upload,
     add_listing_attachment,
@@ -63,40 +66,53 @@ def _export(kind: str, query: Any, fmt: str, name: str) -> Response:
 
 # -- public --------------------------------------------------------------------------------
 
+
 def _register_kind_routes(kind: str) -> None:
     path = KIND_PATHS[kind]
     defaults = {"kind": kind}
     bp.add_url_rule(f"/{path}", f"{kind}_list", list_listings, defaults=defaults)
-    bp.add_url_rule(f"/{path}/export.<fmt>", f"{kind}_export", export_listings,
-                    defaults=defaults)
+    bp.add_url_rule(f"/{path}/export.<fmt>", f"{kind}_export", export_listings, defaults=defaults)
     bp.add_url_rule(f"/{path}/<int:listing_id>", f"{kind}_detail", detail, defaults=defaults)
-    bp.add_url_rule(f"/{path}/new", f"{kind}_new", new_listing, defaults=defaults,
-                    methods=["GET", "POST"])
+    bp.add_url_rule(
+        f"/{path}/new", f"{kind}_new", new_listing, defaults=defaults, methods=["GET", "POST"]
+    )
     bp.add_url_rule(f"/my/{path}", f"my_{kind}s", my_listings, defaults=defaults)
-    bp.add_url_rule(f"/my/{path}/export.<fmt>", f"my_{kind}s_export", export_my_listings,
-                    defaults=defaults)
+    bp.add_url_rule(
+        f"/my/{path}/export.<fmt>", f"my_{kind}s_export", export_my_listings, defaults=defaults
+    )
 
 
-def list_listings(kind: str):  # type: ignore[no-untyped-def]
+def list_listings(kind: str) -> ResponseReturnValue:
     filters = queries.ListingFilters.from_args(request.args)
     items, total = queries.page_of(queries.public_listings(kind, filters), _page(), PER_PAGE)
-    return render_template("listings/list.html", kind=kind, items=items, total=total,
-                           page=_page(), per_page=PER_PAGE, filters=filters)
+    return render_template(
+        "listings/list.html",
+        kind=kind,
+        items=items,
+        total=total,
+        page=_page(),
+        per_page=PER_PAGE,
+        filters=filters,
+    )
 
 
-def export_listings(kind: str, fmt: str):  # type: ignore[no-untyped-def]
+def export_listings(kind: str, fmt: str) -> ResponseReturnValue:
     filters = queries.ListingFilters.from_args(request.args)
     return _export(kind, queries.public_listings(kind, filters), fmt, KIND_PATHS[kind])
 
 
-def detail(kind: str, listing_id: int):  # type: ignore[no-untyped-def]
+def detail(kind: str, listing_id: int) -> ResponseReturnValue:
     listing = services.get_listing_for(current_user, listing_id, kind)
-    services.record_view(current_user, listing)
+    views = services.record_view(current_user, listing)
     manage = services.can_manage(current_user, listing)
     context: dict[str, Any] = {
-        "listing": listing, "kind": kind, "can_manage": manage,
+        "listing": listing,
+        "kind": kind,
+        "can_manage": manage,
+        "view_count": views,
         "events": services.events_for(current_user, listing),
-        "attachment_form": AttachmentForm(), "note_form": NoteForm(),
+        "attachment_form": AttachmentForm(),
+        "note_form": NoteForm(),
         "review_form": ReviewForm(),
         "missing": services.missing_for_review(listing) if manage else {},
     }
@@ -105,8 +121,9 @@ def detail(kind: str, listing_id: int):  # type: ignore[no-untyped-def]
     return render_template("listings/detail.html", **context)
 
 
-def _challenge_context(listing: Any, application_form: ApplicationForm | None = None
-                       ) -> dict[str, Any]:
+def _challenge_context(
+    listing: Any, application_form: ApplicationForm | None = None
+) -> dict[str, Any]:
     own = challenges.own_application(current_user, listing.id)
     owner = services.can_manage(current_user, listing)
     return {
@@ -114,8 +131,9 @@ def _challenge_context(listing: Any, application_form: ApplicationForm | None = 
         "applications_open": challenges.applications_open(listing),
         "own_application": own,
         "application_form": application_form or ApplicationForm(),
-        "applications": (challenges.applications_for_challenge(current_user, listing.id)
-                         if owner else []),
+        "applications": (
+            challenges.applications_for_challenge(current_user, listing.id) if owner else []
+        ),
         "decision_form": DecisionForm(),
         "APPLICATION_STATUSES": APPLICATION_STATUSES,
         "APPLICATION_REASONS": APPLICATION_REASONS,
@@ -125,38 +143,57 @@ def _challenge_context(listing: Any, application_form: ApplicationForm | None = 
 
 # -- owners --------------------------------------------------------------------------------
 
+
 @login_required
-def new_listing(kind: str):  # type: ignore[no-untyped-def]
+def new_listing(kind: str) -> ResponseReturnValue:
     require_role(current_user, *services.CREATOR_ROLES[kind])
     form = FORMS[kind]()
     if form.validate_on_submit():
         try:
-            listing = services.create_listing(current_user, kind, form.to_input())
-            if form.save_submit.data:
-                return _submit_after_save(listing)
+            listing_id, created = run_once(
+                current_user.id,
+                kind,
+                form.form_token.data,
+                lambda: services.create_listing(current_user, kind, form.to_input()),
+            )
+            if created and form.save_submit.data:
+                return _submit_after_save(services.get_listing_for(current_user, listing_id, kind))
         except ValidationError as error:
             apply_errors(form, error, aliases=BODY_ALIASES)
         else:
-            flash(_("Draft saved. Submit it for review when it is complete."), "success")
-            return redirect(url_for(f"listings.{kind}_detail", listing_id=listing.id))
+            if created:
+                flash(_("Draft saved. Submit it for review when it is complete."), "success")
+            else:
+                flash(_("This form had already been sent; here is the listing it created."), "info")
+            return redirect(url_for(f"listings.{kind}_detail", listing_id=listing_id))
     status = 422 if request.method == "POST" else 200
     return render_template("listings/form.html", form=form, kind=kind, listing=None), status
 
 
-def _submit_after_save(listing: Any):  # type: ignore[no-untyped-def]
+def _submit_after_save(listing: Any) -> ResponseReturnValue:
     try:
         services.submit_listing(current_user, listing.id)
     except DomainError as error:
-        flash(_("Saved as a draft, but not submitted: %(reason)s", reason=error.message)
-              + " " + "; ".join(error.fields.values()), "warning")
+        flash(
+            _("Saved as a draft, but not submitted: %(reason)s", reason=error.message)
+            + " "
+            + "; ".join(error.fields.values()),
+            "warning",
+        )
     else:
         flash(_("Saved and submitted for review."), "success")
     return redirect(url_for(f"listings.{listing.kind}_detail", listing_id=listing.id))
 
 
+@bp.app_context_processor
+def listing_helpers() -> dict[str, Any]:
+    """The listing permission predicates, for templates (never ``role == ...`` in a template)."""
+    return {"listing_can": permissions}
+
+
 @bp.route("/listings/<int:listing_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_listing(listing_id: int):  # type: ignore[no-untyped-def]
+def edit_listing(listing_id: int) -> ResponseReturnValue:
     listing = services.get_managed_listing(current_user, listing_id)
     if listing.status not in services.EDITABLE_STATUSES:
         flash(_("A closed listing cannot be edited."), "warning")
@@ -176,17 +213,23 @@ def edit_listing(listing_id: int):  # type: ignore[no-untyped-def]
             flash(error.message, "danger")
         else:
             if was_published and listing.status == "pending":
-                flash(_("Saved. The listing is back in review and hidden until it is approved "
-                        "again."), "warning")
+                flash(
+                    _(
+                        "Saved. The listing is back in review and hidden until it is approved "
+                        "again."
+                    ),
+                    "warning",
+                )
             else:
                 flash(_("Saved."), "success")
             return redirect(url_for(f"listings.{listing.kind}_detail", listing_id=listing.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("listings/form.html", form=form, kind=listing.kind,
-                           listing=listing), status
+    return render_template(
+        "listings/form.html", form=form, kind=listing.kind, listing=listing
+    ), status
 
 
-def _back(listing_id: int, kind: str | None = None):  # type: ignore[no-untyped-def]
+def _back(listing_id: int, kind: str | None = None) -> WerkzeugResponse:
     if kind is None:
         return redirect(url_for("main.index"))
     return redirect(url_for(f"listings.{kind}_detail", listing_id=listing_id))
@@ -194,7 +237,7 @@ def _back(listing_id: int, kind: str | None = None):  # type: ignore[no-untyped-
 
 @bp.route("/listings/<int:listing_id>/<any(submit, close, delete):action>", methods=["POST"])
 @login_required
-def listing_action(listing_id: int, action: str):  # type: ignore[no-untyped-def]
+def listing_action(listing_id: int, action: str) -> ResponseReturnValue:
     listing = services.get_managed_listing(current_user, listing_id)
     kind = listing.kind
     form = NoteForm()
@@ -218,30 +261,39 @@ def listing_action(listing_id: int, action: str):  # type: ignore[no-untyped-def
 
 
 @login_required
-def my_listings(kind: str):  # type: ignore[no-untyped-def]
+def my_listings(kind: str) -> ResponseReturnValue:
     user = require_user(current_user)
     filters = queries.ListingFilters.from_args(request.args)
     query = queries.org_listings(kind, user.org_id, filters)
     items, total = queries.page_of(query, _page(), PER_PAGE)
-    return render_template("listings/mine.html", kind=kind, items=items, total=total,
-                           page=_page(), per_page=PER_PAGE, filters=filters,
-                           counts=queries.status_counts(kind, user.org_id),
-                           views=queries.org_view_total(kind, user.org_id))
+    return render_template(
+        "listings/mine.html",
+        kind=kind,
+        items=items,
+        total=total,
+        page=_page(),
+        per_page=PER_PAGE,
+        filters=filters,
+        counts=queries.status_counts(kind, user.org_id),
+        views=queries.org_view_total(kind, user.org_id),
+    )
 
 
 @login_required
-def export_my_listings(kind: str, fmt: str):  # type: ignore[no-untyped-def]
+def export_my_listings(kind: str, fmt: str) -> ResponseReturnValue:
     user = require_user(current_user)
     filters = queries.ListingFilters.from_args(request.args)
-    return _export(kind, queries.org_listings(kind, user.org_id, filters), fmt,
-                   f"my-{KIND_PATHS[kind]}")
+    return _export(
+        kind, queries.org_listings(kind, user.org_id, filters), fmt, f"my-{KIND_PATHS[kind]}"
+    )
 
 
 # -- attachments ---------------------------------------------------------------------------
 
+
 @bp.route("/listings/<int:listing_id>/attachments", methods=["POST"])
 @login_required
-def upload_attachment(listing_id: int):  # type: ignore[no-untyped-def]
+def upload_attachment(listing_id: int) -> ResponseReturnValue:
     listing = services.get_managed_listing(current_user, listing_id)
     form = AttachmentForm()
     if form.validate_on_submit():
@@ -249,8 +301,9 @@ def upload_attachment(listing_id: int):  # type: ignore[no-untyped-def]
         if not file:
             flash(_("Choose a file to upload."), "danger")
         else:
-            upload = Upload.read(file.filename, file.stream,
-                                 current_app.config["ATTACHMENT_MAX_BYTES"])
+            upload = Upload.read(
+                file.filename, file.stream, current_app.config["ATTACHMENT_MAX_BYTES"]
+            )
             try:
                 add_listing_attachment(current_user, listing_id, upload)
             except ValidationError as error:
@@ -261,11 +314,13 @@ def upload_attachment(listing_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/attachments/<int:attachment_id>")
-def download_attachment(attachment_id: int):  # type: ignore[no-untyped-def]
-    attachment, path = get_attachment_for(current_user, attachment_id)
+def download_attachment(attachment_id: int) -> ResponseReturnValue:
+    attachment = get_attachment_for(current_user, attachment_id)
     inline = attachment.content_type.startswith("image/")
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=not inline,
-                         download_name=attachment.original_name, max_age=0)
+    response = storage.file_response(attachment.stored_name, mimetype=attachment.content_type)
+    response.headers["Content-Disposition"] = storage.content_disposition(
+        attachment.original_name, as_attachment=not inline
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -273,7 +328,7 @@ def download_attachment(attachment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/attachments/<int:attachment_id>/delete", methods=["POST"])
 @login_required
-def remove_attachment(attachment_id: int):  # type: ignore[no-untyped-def]
+def remove_attachment(attachment_id: int) -> ResponseReturnValue:
     if not NoteForm().validate_on_submit():
         abort(400)
     listing_id = delete_attachment(current_user, attachment_id)
@@ -284,20 +339,26 @@ def remove_attachment(attachment_id: int):  # type: ignore[no-untyped-def]
 
 # -- challenges ----------------------------------------------------------------------------
 
+
 @bp.route("/demands/<int:listing_id>/apply", methods=["POST"])
 @login_required
-def apply(listing_id: int):  # type: ignore[no-untyped-def]
+def apply(listing_id: int) -> ResponseReturnValue:
     listing = services.get_listing_for(current_user, listing_id, "demand")
     form = ApplicationForm()
     if form.validate_on_submit():
         file = form.attachment.data
-        upload = (Upload.read(file.filename, file.stream,
-                              current_app.config["ATTACHMENT_MAX_BYTES"])
-                  if file and file.filename else None)
+        upload = (
+            Upload.read(file.filename, file.stream, current_app.config["ATTACHMENT_MAX_BYTES"])
+            if file and file.filename
+            else None
+        )
         data = challenges.ApplicationInput(
-            summary=form.summary.data or "", team=form.team.data or "",
-            plan=form.plan.data or "", requested_amount=form.requested_amount.data,
-            attachment=upload)
+            summary=form.summary.data or "",
+            team=form.team.data or "",
+            plan=form.plan.data or "",
+            requested_amount=form.requested_amount.data,
+            attachment=upload,
+        )
         try:
             challenges.apply_to_challenge(current_user, listing_id, data)
         except ValidationError as error:
@@ -308,26 +369,36 @@ def apply(listing_id: int):  # type: ignore[no-untyped-def]
         else:
             flash(_("Your application was submitted."), "success")
             return _back(listing_id, "demand")
-    context = {"listing": listing, "kind": "demand",
-               "can_manage": services.can_manage(current_user, listing),
-               "events": [], "attachment_form": AttachmentForm(), "note_form": NoteForm(),
-               "review_form": ReviewForm(), "missing": {}}
+    context = {
+        "listing": listing,
+        "kind": "demand",
+        "can_manage": services.can_manage(current_user, listing),
+        "view_count": listing.view_count,
+        "events": [],
+        "attachment_form": AttachmentForm(),
+        "note_form": NoteForm(),
+        "review_form": ReviewForm(),
+        "missing": {},
+    }
     context.update(_challenge_context(listing, form))
     return render_template("listings/detail.html", **context), 422
 
 
-@bp.route("/applications/<int:application_id>/<any(decide, withdraw):action>",
-          methods=["POST"])
+@bp.route("/applications/<int:application_id>/<any(decide, withdraw):action>", methods=["POST"])
 @login_required
-def application_action(application_id: int, action: str):  # type: ignore[no-untyped-def]
+def application_action(application_id: int, action: str) -> ResponseReturnValue:
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
     try:
         if action == "decide":
             application = challenges.decide_application(
-                current_user, application_id, form.decision.data or "",
-                form.reason_code.data or "", form.note.data or "")
+                current_user,
+                application_id,
+                form.decision.data or "",
+                form.reason_code.data or "",
+                form.note.data or "",
+            )
             flash(_("Decision saved; the applicant has been notified."), "success")
         else:
             application = challenges.withdraw_application(current_user, application_id)
@@ -341,20 +412,23 @@ def application_action(application_id: int, action: str):  # type: ignore[no-unt
             raise
         flash(error.message, "danger")
         return redirect(request.referrer or url_for("main.index"))
-    return redirect(url_for("listings.demand_detail", listing_id=application.demand_id)
-                    + "#applications")
+    return redirect(
+        url_for("listings.demand_detail", listing_id=application.demand_id) + "#applications"
+    )
 
 
 @bp.route("/my/applications")
 @login_required
-def my_applications():  # type: ignore[no-untyped-def]
+def my_applications() -> ResponseReturnValue:
     items = challenges.my_applications(current_user)
-    return render_template("listings/my_applications.html", items=items,
-                           counts={item.demand_id: challenges.challenge_counts(item.demand_id)
-                                   for item in items},
-                           decision_form=DecisionForm(),
-                           APPLICATION_STATUSES=APPLICATION_STATUSES,
-                           APPLICATION_REASONS=APPLICATION_REASONS)
+    return render_template(
+        "listings/my_applications.html",
+        items=items,
+        counts={item.demand_id: challenges.challenge_counts(item.demand_id) for item in items},
+        decision_form=DecisionForm(),
+        APPLICATION_STATUSES=APPLICATION_STATUSES,
+        APPLICATION_REASONS=APPLICATION_REASONS,
+    )
 
 
 for _kind in KIND_PATHS:

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
 
 from marketplace.extensions import db
+from marketplace.listings.queries import latest_published, published_counts
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-def index():
-    from marketplace.listings.queries import latest_published, published_counts
-
-    return render_template("main/index.html", counts=published_counts(),
-                           latest_achievements=latest_published("achievement", 6),
-                           latest_demands=latest_published("demand", 6))
+def index() -> ResponseReturnValue:
+    return render_template(
+        "main/index.html",
+        counts=published_counts(),
+        latest_achievements=latest_published("achievement", 6),
+        latest_demands=latest_published("demand", 6),
+    )
 
 
 @bp.route("/lang/<code>", methods=["POST", "GET"])
-def switch_language(code: str):
+def switch_language(code: str) -> ResponseReturnValue:
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
     target = request.referrer or "/"
@@ -31,6 +34,6 @@ def switch_language(code: str):
 
 
 @bp.route("/healthz")
-def health():
+def health() -> ResponseReturnValue:
     db.session.execute(sa.text("SELECT 1"))
     return jsonify({"status": "ok"})

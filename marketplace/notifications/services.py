@@ -18,21 +18,35 @@ from marketplace.extensions import db
 from marketplace.notifications.messages import render_message
 from marketplace.notifications.models import Notification
 from marketplace.outbox import enqueue
+from marketplace.pagination import paginate
 
 log = logging.getLogger(__name__)
 
 
-def notify(*, kind: str, params: dict[str, Any], user_ids: list[int] | None = None,
-           org_ids: list[int] | None = None, roles: list[str] | None = None,
-           link: str | None = None) -> None:
+def notify(
+    *,
+    kind: str,
+    params: dict[str, Any],
+    user_ids: list[int] | None = None,
+    org_ids: list[int] | None = None,
+    roles: list[str] | None = None,
+    link: str | None = None,
+) -> None:
     """Record a notification for users, organisations' users or roles in the current transaction.
 
     Recipients are resolved by the worker, so the caller's transaction stays short.
     """
-    enqueue("notify", {
-        "kind": kind, "params": params, "user_ids": sorted(set(user_ids or [])),
-        "org_ids": sorted(set(org_ids or [])), "roles": sorted(set(roles or [])), "link": link,
-    })
+    enqueue(
+        "notify",
+        {
+            "kind": kind,
+            "params": params,
+            "user_ids": sorted(set(user_ids or [])),
+            "org_ids": sorted(set(org_ids or [])),
+            "roles": sorted(set(roles or [])),
+            "link": link,
+        },
+    )
 
 
 def _recipients(payload: dict[str, Any]) -> list[User]:
@@ -55,13 +69,19 @@ def deliver(payload: dict[str, Any], outbox_id: int | None = None) -> int:
     for user in _recipients(payload):
         if outbox_id is not None:
             exists = db.session.execute(
-                sa.select(Notification.id).where(Notification.outbox_id == outbox_id,
-                                                 Notification.user_id == user.id)
+                sa.select(Notification.id).where(
+                    Notification.outbox_id == outbox_id, Notification.user_id == user.id
+                )
             ).first()
             if exists:
                 continue
-        note = Notification(user_id=user.id, outbox_id=outbox_id, kind=payload["kind"],
-                            params=payload.get("params") or {}, link=payload.get("link"))
+        note = Notification(
+            user_id=user.id,
+            outbox_id=outbox_id,
+            kind=payload["kind"],
+            params=payload.get("params") or {},
+            link=payload.get("link"),
+        )
         db.session.add(note)
         if current_app.config.get("MAIL_SERVER"):
             _send_email(user, note)
@@ -91,19 +111,23 @@ def _send_email(user: User, note: Notification) -> None:
         log.warning("could not e-mail notification to %s", user.email, exc_info=True)
 
 
-def list_notifications(user: User, *, page: int = 1, per_page: int = 20
-                       ) -> tuple[list[Notification], int]:
-    base = sa.select(Notification).where(Notification.user_id == user.id)
-    total = db.session.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    rows = db.session.execute(
-        base.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).scalars()
-    return list(rows), total
+def list_notifications(
+    user: User, *, page: int = 1, per_page: int = 20
+) -> tuple[list[Notification], int]:
+    found = paginate(
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.id.desc()),
+        page,
+        per_page,
+    )
+    return found.items, found.total
 
 
 def unread_count(user: User) -> int:
     return db.session.execute(
-        sa.select(sa.func.count()).select_from(Notification)
+        sa.select(sa.func.count())
+        .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     ).scalar_one()
 

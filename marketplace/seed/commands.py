@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from marketplace.seed.demo import database_is_empty, demo_credentials, seed_demo
+from marketplace.seed.synthetic_contracts import generate_contracts
+from marketplace.seed.synthetic_listings import generate_listings
+
 
 @click.group("seed")
 def seed_group() -> None:
@@ -15,8 +19,6 @@ def seed_group() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo data into an empty database and print the sign-ins."""
-    from marketplace.seed.demo import database_is_empty, demo_credentials, seed_demo
-
     if not database_is_empty():
         click.echo("The database already has users; demo data not loaded.")
         credentials = demo_credentials()
@@ -30,19 +32,22 @@ def seed_demo_command() -> None:
 @click.option("--achievements", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--demands", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--contracts", default=0, show_default=True, type=click.IntRange(min=0))
-@click.option("--seed", "random_seed", default=2026, show_default=True, type=int,
-              help="Random seed: the same seed gives the same data.")
+@click.option(
+    "--seed",
+    "random_seed",
+    default=2026,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed gives the same data.",
+)
 @with_appcontext
-def seed_synthetic_command(achievements: int, demands: int, contracts: int,
-                           random_seed: int) -> None:
+def seed_synthetic_command(
+    achievements: int, demands: int, contracts: int, random_seed: int
+) -> None:
     """Generate realistic synthetic listings and contracts (for benchmarks and load tests)."""
     if achievements or demands:
-        from marketplace.seed.synthetic_listings import generate_listings
-
         made = generate_listings(achievements=achievements, demands=demands, seed=random_seed)
         click.echo(f"listings: {made['achievements']} achievements, {made['demands']} demands")
     if contracts:
-        from marketplace.seed.synthetic_contracts import generate_contracts
-
         count = generate_contracts(contracts, seed=random_seed)
         click.echo(f"contracts: {count}")

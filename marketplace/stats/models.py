@@ -33,8 +33,6 @@ DIMS = MONTHLY_DIMS + YEARLY_DIMS
 SIDE_DIMS = {"seller": DIMS, "buyer": ("all", "counterpart")}
 
 
-
-
 class StatsCell(Model):
     """One rollup cell: registered contracts of one side/region/dimension value in a period.
 
@@ -47,11 +45,14 @@ class StatsCell(Model):
     __table_args__ = (
         sa.CheckConstraint(in_codes("side", SIDES), name="side"),
         sa.CheckConstraint(in_codes("dim", DIMS), name="dim"),
-        sa.CheckConstraint(f"side = 'seller' OR {in_codes('dim', SIDE_DIMS['buyer'])}",
-                           name="side_dim"),
+        sa.CheckConstraint(
+            f"side = 'seller' OR {in_codes('dim', SIDE_DIMS['buyer'])}", name="side_dim"
+        ),
         sa.CheckConstraint(
             f"(month BETWEEN 1 AND 12 AND {in_codes('dim', MONTHLY_DIMS)}) OR "
-            f"(month = 0 AND {in_codes('dim', YEARLY_DIMS)})", name="period"),
+            f"(month = 0 AND {in_codes('dim', YEARLY_DIMS)})",
+            name="period",
+        ),
         sa.CheckConstraint("contracts > 0", name="contracts"),
         sa.CheckConstraint("contract_amount >= 0 AND tech_amount >= 0", name="amounts"),
     )
@@ -79,7 +80,8 @@ class StatsContractKey(Model):
     __tablename__ = "stats_contract_keys"
 
     contract_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+        sa.ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
     signed_on: Mapped[date] = mapped_column(sa.Date)
     type: Mapped[str] = mapped_column(sa.String(20))
     field: Mapped[str | None] = mapped_column(sa.String(40))
@@ -121,7 +123,8 @@ class StatsTarget(TimestampMixin, Model):
     contract_count: Mapped[int | None] = mapped_column(sa.Integer)
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     updated_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"))
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 # The incremental update recomputes one side/region/year at a time from the contracts; these
@@ -130,8 +133,22 @@ sa.Index("ix_contracts_stats_seller", Contract.status, Contract.seller_region, C
 sa.Index("ix_contracts_stats_buyer", Contract.status, Contract.buyer_region, Contract.signed_on)
 # Both counterpart cells of a contract (输出 to the buyer's region, 吸纳 from the seller's) are
 # the contracts between one pair of regions in a year.
-sa.Index("ix_contracts_stats_pair", Contract.status, Contract.seller_region, Contract.buyer_region,
-         Contract.signed_on)
+sa.Index(
+    "ix_contracts_stats_pair",
+    Contract.status,
+    Contract.seller_region,
+    Contract.buyer_region,
+    Contract.signed_on,
+)
 
-__all__ = ["DIMS", "MONTHLY_DIMS", "SIDES", "SIDE_DIMS", "YEARLY_DIMS", "StatsCell",
-           "StatsContractKey", "StatsState", "StatsTarget"]
+__all__ = [
+    "DIMS",
+    "MONTHLY_DIMS",
+    "SIDES",
+    "SIDE_DIMS",
+    "YEARLY_DIMS",
+    "StatsCell",
+    "StatsContractKey",
+    "StatsState",
+    "StatsTarget",
+]

@@ -39,14 +39,18 @@ class Totals:
     tech_amount: Decimal = ZERO
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(self.contracts + other.contracts,
-                      self.contract_amount + other.contract_amount,
-                      self.tech_amount + other.tech_amount)
+        return Totals(
+            self.contracts + other.contracts,
+            self.contract_amount + other.contract_amount,
+            self.tech_amount + other.tech_amount,
+        )
 
     def __sub__(self, other: Totals) -> Totals:
-        return Totals(self.contracts - other.contracts,
-                      self.contract_amount - other.contract_amount,
-                      self.tech_amount - other.tech_amount)
+        return Totals(
+            self.contracts - other.contracts,
+            self.contract_amount - other.contract_amount,
+            self.tech_amount - other.tech_amount,
+        )
 
     @property
     def tech_share(self) -> Decimal | None:
@@ -124,6 +128,7 @@ class Summary:
 
 # -- helpers ------------------------------------------------------------------------------------
 
+
 def region_prefix(region: str | None) -> str | None:
     """The code prefix that selects a region and everything under it (33 for 330000)."""
     if not region:
@@ -141,8 +146,11 @@ def in_region(column: Any, region: str | None) -> Any:
 
 
 def _measures() -> list[Any]:
-    return [sa.func.sum(StatsCell.contracts), sa.func.sum(StatsCell.contract_amount),
-            sa.func.sum(StatsCell.tech_amount)]
+    return [
+        sa.func.sum(StatsCell.contracts),
+        sa.func.sum(StatsCell.contract_amount),
+        sa.func.sum(StatsCell.tech_amount),
+    ]
 
 
 def _totals(row: Any, offset: int = 0) -> Totals:
@@ -150,13 +158,24 @@ def _totals(row: Any, offset: int = 0) -> Totals:
 
 
 def _cells(side: str, dim: str, year: int, region: str | None) -> list[Any]:
-    return [StatsCell.side == side, StatsCell.dim == dim, StatsCell.year == year,
-            in_region(StatsCell.region, region)]
+    return [
+        StatsCell.side == side,
+        StatsCell.dim == dim,
+        StatsCell.year == year,
+        in_region(StatsCell.region, region),
+    ]
 
 
-def _grouped(side: str, dim: str, year: int, region: str | None, by: Any,
-             order_by_amount: bool = False, limit: int | None = None,
-             exclude_blank: bool = False) -> list[tuple[Any, Totals]]:
+def _grouped(
+    side: str,
+    dim: str,
+    year: int,
+    region: str | None,
+    by: Any,
+    order_by_amount: bool = False,
+    limit: int | None = None,
+    exclude_blank: bool = False,
+) -> list[tuple[Any, Totals]]:
     query = sa.select(by, *_measures()).where(*_cells(side, dim, year, region)).group_by(by)
     if exclude_blank:
         query = query.where(StatsCell.value != "")
@@ -177,8 +196,11 @@ def _rate(new: Decimal | int, old: Decimal | int) -> Decimal | None:
 
 def _vocab_rows(pairs: dict[str, Totals], vocabulary: vocab.Vocabulary, blank: Any) -> list[Row]:
     found = dict(pairs)
-    rows = [Row(code, vocabulary.label(code), found.pop(code)) for code in vocabulary.codes
-            if code in found]
+    rows = [
+        Row(code, vocabulary.label(code), found.pop(code))
+        for code in vocabulary.codes
+        if code in found
+    ]
     rows.sort(key=lambda row: row.totals.contract_amount, reverse=True)
     for code, totals in found.items():  # unclassified, or a code no longer in the vocabulary
         rows.append(Row(code, str(blank) if code == "" else code, totals))
@@ -196,13 +218,20 @@ def _add(table: dict[Any, Totals], key: Any, totals: Totals) -> None:
 def _monthly(year: int, region: str | None) -> dict[tuple[int, str, int, str], Totals]:
     """Every monthly 输出 cell of the year and the year before, summed over the scope's
     regions: one query for the headline, the months and the breakdowns."""
-    query = (sa.select(StatsCell.year, StatsCell.dim, StatsCell.month, StatsCell.value,
-                       *_measures())
-             .where(StatsCell.side == "seller", StatsCell.dim.in_(MONTHLY_DIMS),
-                    StatsCell.year.in_((year - 1, year)), in_region(StatsCell.region, region))
-             .group_by(StatsCell.year, StatsCell.dim, StatsCell.month, StatsCell.value))
-    return {(row.year, row.dim, row.month, row.value): _totals(row, 4)
-            for row in db.session.execute(query)}
+    query = (
+        sa.select(StatsCell.year, StatsCell.dim, StatsCell.month, StatsCell.value, *_measures())
+        .where(
+            StatsCell.side == "seller",
+            StatsCell.dim.in_(MONTHLY_DIMS),
+            StatsCell.year.in_((year - 1, year)),
+            in_region(StatsCell.region, region),
+        )
+        .group_by(StatsCell.year, StatsCell.dim, StatsCell.month, StatsCell.value)
+    )
+    return {
+        (row.year, row.dim, row.month, row.value): _totals(row, 4)
+        for row in db.session.execute(query)
+    }
 
 
 def _region_rows(year: int, region: str | None) -> tuple[list[Row], list[Row], Totals]:
@@ -210,21 +239,31 @@ def _region_rows(year: int, region: str | None) -> tuple[list[Row], list[Row], T
     contracts with both parties in the scope (two queries)."""
     totals: dict[tuple[str, str], Totals] = {}
     for row in db.session.execute(
-            sa.select(StatsCell.side, StatsCell.region, *_measures())
-            # side is the first key column: naming both sides lets the primary key serve.
-            .where(StatsCell.side.in_(SIDES), StatsCell.dim == "all", StatsCell.year == year,
-                   in_region(StatsCell.region, region))
-            .group_by(StatsCell.side, StatsCell.region)):
+        sa.select(StatsCell.side, StatsCell.region, *_measures())
+        # side is the first key column: naming both sides lets the primary key serve.
+        .where(
+            StatsCell.side.in_(SIDES),
+            StatsCell.dim == "all",
+            StatsCell.year == year,
+            in_region(StatsCell.region, region),
+        )
+        .group_by(StatsCell.side, StatsCell.region)
+    ):
         totals[(row.side, row.region)] = _totals(row, 2)
     within: dict[tuple[str, str], Totals] = {}
     outside: dict[tuple[str, str], Totals] = {}
     both = Totals()
     prefix = region_prefix(region)
     for row in db.session.execute(
-            sa.select(StatsCell.side, StatsCell.region, StatsCell.value, *_measures())
-            .where(StatsCell.side.in_(SIDES), StatsCell.dim == "counterpart",
-                   StatsCell.year == year, in_region(StatsCell.region, region))
-            .group_by(StatsCell.side, StatsCell.region, StatsCell.value)):
+        sa.select(StatsCell.side, StatsCell.region, StatsCell.value, *_measures())
+        .where(
+            StatsCell.side.in_(SIDES),
+            StatsCell.dim == "counterpart",
+            StatsCell.year == year,
+            in_region(StatsCell.region, region),
+        )
+        .group_by(StatsCell.side, StatsCell.region, StatsCell.value)
+    ):
         amount = _totals(row, 3)
         same_province = bool(row.region) and row.value[:2] == row.region[:2]
         _add(within if same_province else outside, (row.side, row.region), amount)
@@ -232,9 +271,15 @@ def _region_rows(year: int, region: str | None) -> tuple[list[Row], list[Row], T
             both = both + amount
     tables: dict[str, list[Row]] = {"seller": [], "buyer": []}
     for (side, code), total in totals.items():
-        tables[side].append(Row(code, _region_label(code), total,
-                                within.get((side, code), Totals()),
-                                outside.get((side, code), Totals())))
+        tables[side].append(
+            Row(
+                code,
+                _region_label(code),
+                total,
+                within.get((side, code), Totals()),
+                outside.get((side, code), Totals()),
+            )
+        )
     for rows in tables.values():
         rows.sort(key=lambda row: row.totals.contract_amount, reverse=True)
     return tables["seller"], tables["buyer"], both
@@ -251,23 +296,28 @@ def pace_fraction(year: int, today: date) -> Decimal:
     return (Decimal(elapsed) / Decimal(days)).quantize(Decimal("0.0001"))
 
 
-def target_progress(target: StatsTarget | None, output: Totals, today: date
-                    ) -> TargetProgress | None:
+def target_progress(
+    target: StatsTarget | None, output: Totals, today: date
+) -> TargetProgress | None:
     if target is None:
         return None
     fraction = pace_fraction(target.year, today)
     expected = (target.contract_amount * fraction).quantize(Decimal("0.01"))
-    count_rate = (_ratio(output.contracts, target.contract_count)
-                  if target.contract_count else None)
-    count_gap = (max(target.contract_count - output.contracts, 0)
-                 if target.contract_count else None)
+    count_rate = _ratio(output.contracts, target.contract_count) if target.contract_count else None
+    count_gap = max(target.contract_count - output.contracts, 0) if target.contract_count else None
     return TargetProgress(
-        target_id=target.id, contract_amount=target.contract_amount,
+        target_id=target.id,
+        contract_amount=target.contract_amount,
         contract_count=target.contract_count,
         amount_rate=_ratio(output.contract_amount, target.contract_amount),
-        count_rate=count_rate, gap=max(target.contract_amount - output.contract_amount, ZERO),
-        count_gap=count_gap, pace_fraction=fraction, expected_amount=expected,
-        on_track=output.contract_amount >= expected, as_of=today)
+        count_rate=count_rate,
+        gap=max(target.contract_amount - output.contract_amount, ZERO),
+        count_gap=count_gap,
+        pace_fraction=fraction,
+        expected_amount=expected,
+        on_track=output.contract_amount >= expected,
+        as_of=today,
+    )
 
 
 def _ratio(value: Decimal | int, whole: Decimal | int) -> Decimal:
@@ -275,39 +325,83 @@ def _ratio(value: Decimal | int, whole: Decimal | int) -> Decimal:
 
 
 def find_target(year: int, region: str | None) -> StatsTarget | None:
-    return db.session.execute(sa.select(StatsTarget).where(
-        StatsTarget.year == year, StatsTarget.region == (region or ""))).scalar_one_or_none()
+    return db.session.execute(
+        sa.select(StatsTarget).where(StatsTarget.year == year, StatsTarget.region == (region or ""))
+    ).scalar_one_or_none()
 
 
 def _top_brokers(year: int, region: str | None) -> list[Row]:
-    pairs = _grouped("seller", "broker", year, region, StatsCell.value, order_by_amount=True,
-                     limit=TOP_N, exclude_blank=True)
+    pairs = _grouped(
+        "seller",
+        "broker",
+        year,
+        region,
+        StatsCell.value,
+        order_by_amount=True,
+        limit=TOP_N,
+        exclude_blank=True,
+    )
     ids = [int(code) for code, _ in pairs]
-    users = {user.id: user for user in db.session.execute(
-        sa.select(User).where(User.id.in_(ids))).scalars()} if ids else {}
+    users = (
+        {
+            user.id: user
+            for user in db.session.execute(sa.select(User).where(User.id.in_(ids))).scalars()
+        }
+        if ids
+        else {}
+    )
     rows = []
     for code, totals in pairs:
         user = users.get(int(code))
-        rows.append(Row(code, user.display_name if user else f"#{code}", totals,
-                        org=user.org.name if user else ""))
+        rows.append(
+            Row(
+                code,
+                user.display_name if user else f"#{code}",
+                totals,
+                org=user.org.name if user else "",
+            )
+        )
     return rows
 
 
 def _top_institutions(year: int, region: str | None) -> list[Row]:
-    pairs = _grouped("seller", "org", year, region, StatsCell.value, order_by_amount=True,
-                     limit=TOP_N, exclude_blank=True)
+    pairs = _grouped(
+        "seller",
+        "org",
+        year,
+        region,
+        StatsCell.value,
+        order_by_amount=True,
+        limit=TOP_N,
+        exclude_blank=True,
+    )
     ids = [int(code) for code, _ in pairs]
-    orgs = {org.id: org for org in db.session.execute(
-        sa.select(Organisation).where(Organisation.id.in_(ids))).scalars()} if ids else {}
+    orgs = (
+        {
+            org.id: org
+            for org in db.session.execute(
+                sa.select(Organisation).where(Organisation.id.in_(ids))
+            ).scalars()
+        }
+        if ids
+        else {}
+    )
     rows = []
     for code, totals in pairs:
         org = orgs.get(int(code))
-        rows.append(Row(code, org.name if org else f"#{code}", totals,
-                        org=vocab.ORG_KINDS.label(org.kind) if org else ""))
+        rows.append(
+            Row(
+                code,
+                org.name if org else f"#{code}",
+                totals,
+                org=vocab.ORG_KINDS.label(org.kind) if org else "",
+            )
+        )
     return rows
 
 
 # -- the summary --------------------------------------------------------------------------------
+
 
 def build_summary(year: int, region: str | None, today: date | None = None) -> Summary:
     """Every figure of the dashboard for one year and region (``None`` = the whole platform).
@@ -324,8 +418,9 @@ def build_summary(year: int, region: str | None, today: date | None = None) -> S
         summary.computed_at, summary.full_recompute_at = computed_at, full_at
         _CACHE.put(key, summary)
     # Targets change without touching the rollup, so progress is always computed afresh.
-    return replace(summary, target=target_progress(find_target(year, region), summary.output,
-                                                   today))
+    return replace(
+        summary, target=target_progress(find_target(year, region), summary.output, today)
+    )
 
 
 def _compute_summary(year: int, region: str | None, today: date) -> Summary:
@@ -342,24 +437,35 @@ def _compute_summary(year: int, region: str | None, today: date) -> Summary:
     output = pick(year, "all").get("", Totals())
     current = pick(year, "all", months).get("", Totals())
     previous = pick(year - 1, "all", months).get("", Totals())
-    change = Change(months, previous, _rate(current.contracts, previous.contracts),
-                    _rate(current.contract_amount, previous.contract_amount),
-                    _rate(current.tech_amount, previous.tech_amount))
-    by_month = [Row(str(month), f"{year}-{month:02d}",
-                    cells.get((year, "all", month, ""), Totals())) for month in range(1, 13)]
+    change = Change(
+        months,
+        previous,
+        _rate(current.contracts, previous.contracts),
+        _rate(current.contract_amount, previous.contract_amount),
+        _rate(current.tech_amount, previous.tech_amount),
+    )
+    by_month = [
+        Row(str(month), f"{year}-{month:02d}", cells.get((year, "all", month, ""), Totals()))
+        for month in range(1, 13)
+    ]
     by_seller_region, by_buyer_region, both = _region_rows(year, region)
     intake = sum((row.totals for row in by_buyer_region), Totals())
     unclassified = _l("Unclassified")
     return Summary(
-        year=year, region=region,
+        year=year,
+        region=region,
         region_label=vocab.region_name(region) if region else str(_l("Whole platform")),
-        output=output, intake=intake, both_local=both if region else output, change=change,
+        output=output,
+        intake=intake,
+        both_local=both if region else output,
+        change=change,
         by_month=by_month,
         by_type=_vocab_rows(pick(year, "type"), vocab.CONTRACT_TYPES, unclassified),
         by_field=_vocab_rows(pick(year, "field"), vocab.FIELDS, unclassified),
         by_seller_kind=_vocab_rows(pick(year, "seller_kind"), vocab.ORG_KINDS, unclassified),
         by_buyer_kind=_vocab_rows(pick(year, "buyer_kind"), vocab.ORG_KINDS, unclassified),
-        by_seller_region=by_seller_region, by_buyer_region=by_buyer_region,
+        by_seller_region=by_seller_region,
+        by_buyer_region=by_buyer_region,
         top_brokers=_top_brokers(year, region),
         top_institutions=_top_institutions(year, region),
     )
@@ -394,7 +500,12 @@ _CACHE = _SummaryCache()
 def available_years(today: date | None = None) -> list[int]:
     """Years that have figures, plus the current year, newest first."""
     today = today or date.today()
-    years = set(db.session.execute(sa.select(StatsCell.year).where(
-        StatsCell.side == "seller", StatsCell.dim == "all").distinct()).scalars())
+    years = set(
+        db.session.execute(
+            sa.select(StatsCell.year)
+            .where(StatsCell.side == "seller", StatsCell.dim == "all")
+            .distinct()
+        ).scalars()
+    )
     years.add(today.year)
     return sorted(years, reverse=True)

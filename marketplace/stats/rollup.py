@@ -24,6 +24,7 @@ from marketplace.contracts.models import Contract
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.jobs.models import JobRun
+from marketplace.money import from_fen
 from marketplace.stats.models import (
     MONTHLY_DIMS,
     SIDE_DIMS,
@@ -45,8 +46,17 @@ def _fen(column: Any) -> Any:
     return sa.type_coerce(column, sa.BigInteger)
 
 
+def counted_tech_amount() -> Any:
+    """The technology amount statistics count: the registrar's verified one (核定), or the
+    entered one for contracts registered before verification was recorded."""
+    return sa.func.coalesce(Contract.verified_tech_amount, Contract.tech_amount)
+
+
+_COUNTED_TECH_SQL = "COALESCE(verified_tech_amount, tech_amount)"
+
+
 def yuan(fen: int | Decimal | None) -> Decimal:
-    return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
+    return from_fen(fen)
 
 
 @dataclass(frozen=True, order=True)
@@ -72,8 +82,10 @@ class Measures:
     tech_fen: int
 
     def describe(self) -> str:
-        return (f"{self.contracts} contracts, contract amount {yuan(self.contract_fen)}, "
-                f"tech amount {yuan(self.tech_fen)}")
+        return (
+            f"{self.contracts} contracts, contract amount {yuan(self.contract_fen)}, "
+            f"tech amount {yuan(self.tech_fen)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -109,16 +121,36 @@ class ContractKey:
 
     def cells(self) -> list[CellKey]:
         year, month = self.signed_on.year, self.signed_on.month
-        return [CellKey(side, dim, year, self.region(side), month if dim in MONTHLY_DIMS else 0,
-                        self.value(side, dim))
-                for side in SIDES for dim in SIDE_DIMS[side]]
+        return [
+            CellKey(
+                side,
+                dim,
+                year,
+                self.region(side),
+                month if dim in MONTHLY_DIMS else 0,
+                self.value(side, dim),
+            )
+            for side in SIDES
+            for dim in SIDE_DIMS[side]
+        ]
 
 
-_KEY_COLUMNS = ("signed_on", "type", "field", "seller_region", "buyer_region", "seller_kind",
-                "buyer_kind", "broker_id", "seller_org_id", "buyer_org_id")
+_KEY_COLUMNS = (
+    "signed_on",
+    "type",
+    "field",
+    "seller_region",
+    "buyer_region",
+    "seller_kind",
+    "buyer_kind",
+    "broker_id",
+    "seller_org_id",
+    "buyer_org_id",
+)
 
 
 # -- SQL expressions shared by the rebuild, the refresh and the check ---------------------------
+
 
 def region_column(side: str) -> Any:
     return Contract.seller_region if side == "seller" else Contract.buyer_region
@@ -135,8 +167,9 @@ def value_expression(side: str, dim: str) -> Any:
         "buyer_kind": Contract.buyer_kind,
         "counterpart": Contract.buyer_region if side == "seller" else Contract.seller_region,
         "broker": sa.cast(Contract.broker_id, sa.String),
-        "org": sa.cast(Contract.seller_org_id if side == "seller" else Contract.buyer_org_id,
-                       sa.String),
+        "org": sa.cast(
+            Contract.seller_org_id if side == "seller" else Contract.buyer_org_id, sa.String
+        ),
     }[dim]
     return sa.func.coalesce(column, "")
 
@@ -155,14 +188,23 @@ def grouped_select(side: str, dim: str) -> sa.Select:
     region = sa.func.coalesce(region_column(side), "")
     month = _month() if dim in MONTHLY_DIMS else sa.literal(0)
     value = value_expression(side, dim)
-    group = [year, region] + ([month] if dim in MONTHLY_DIMS else []) + \
-        ([value] if dim != "all" else [])
+    group = (
+        [year, region]
+        + ([month] if dim in MONTHLY_DIMS else [])
+        + ([value] if dim != "all" else [])
+    )
     return (
-        sa.select(sa.literal(side).label("side"), sa.literal(dim).label("dim"),
-                  year.label("year"), region.label("region"), month.label("month"),
-                  value.label("value"), sa.func.count().label("contracts"),
-                  sa.func.sum(_fen(Contract.contract_amount)).label("contract_amount"),
-                  sa.func.sum(_fen(Contract.tech_amount)).label("tech_amount"))
+        sa.select(
+            sa.literal(side).label("side"),
+            sa.literal(dim).label("dim"),
+            year.label("year"),
+            region.label("region"),
+            month.label("month"),
+            value.label("value"),
+            sa.func.count().label("contracts"),
+            sa.func.sum(_fen(Contract.contract_amount)).label("contract_amount"),
+            sa.func.sum(_fen(counted_tech_amount())).label("tech_amount"),
+        )
         .where(Contract.status == COUNTED_STATUS)
         .group_by(*group)
     )
@@ -178,10 +220,12 @@ def _insert(dialect: str) -> Any:
 
 # -- incremental refresh -----------------------------------------------------------------------
 
+
 def _current_key(contract_id: int) -> tuple[str | None, ContractKey | None]:
     columns = [getattr(Contract, name) for name in _KEY_COLUMNS]
     row = db.session.execute(
-        sa.select(Contract.status, *columns).where(Contract.id == contract_id)).first()
+        sa.select(Contract.status, *columns).where(Contract.id == contract_id)
+    ).first()
     if row is None:
         return None, None
     return row.status, ContractKey(*row[1:])
@@ -190,7 +234,8 @@ def _current_key(contract_id: int) -> tuple[str | None, ContractKey | None]:
 def _ledger_key(contract_id: int) -> ContractKey | None:
     columns = [ledger_table.c[name] for name in _KEY_COLUMNS]
     row = db.session.execute(
-        sa.select(*columns).where(ledger_table.c.contract_id == contract_id)).first()
+        sa.select(*columns).where(ledger_table.c.contract_id == contract_id)
+    ).first()
     return ContractKey(*row) if row is not None else None
 
 
@@ -209,11 +254,13 @@ def refresh_contract(contract_id: int) -> int:
     if status == COUNTED_STATUS and current is not None:
         values = {name: getattr(current, name) for name in _KEY_COLUMNS}
         statement = _insert(dialect)(ledger_table).values(contract_id=contract_id, **values)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=[ledger_table.c.contract_id], set_=values))
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ledger_table.c.contract_id], set_=values
+            )
+        )
     elif previous is not None:
-        db.session.execute(sa.delete(ledger_table).where(
-            ledger_table.c.contract_id == contract_id))
+        db.session.execute(sa.delete(ledger_table).where(ledger_table.c.contract_id == contract_id))
     return len(cells)
 
 
@@ -228,8 +275,9 @@ def refresh_cells(cells: Iterable[CellKey]) -> None:
         # shared lock keeps a full rebuild from interleaving with this transaction.
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_lock_id(_GLOBAL_LOCK))))
         for side, year, region in sorted(groups):
-            db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
-                _lock_id(f"stats:{side}:{year}:{region}"))))
+            db.session.execute(
+                sa.select(sa.func.pg_advisory_xact_lock(_lock_id(f"stats:{side}:{year}:{region}")))
+            )
     for (side, year, region), group in sorted(groups.items()):
         measures = _measure_group(side, year, region, group)
         for cell, measure in zip(group, measures, strict=True):
@@ -242,7 +290,9 @@ def _value_match(side: str, dim: str, value: str) -> Any:
     if dim == "all":
         return sa.true()
     column = {
-        "type": Contract.type, "field": Contract.field, "seller_kind": Contract.seller_kind,
+        "type": Contract.type,
+        "field": Contract.field,
+        "seller_kind": Contract.seller_kind,
         "buyer_kind": Contract.buyer_kind,
         "counterpart": Contract.buyer_region if side == "seller" else Contract.seller_region,
         "broker": Contract.broker_id,
@@ -258,8 +308,9 @@ def _measure_group(side: str, year: int, region: str, cells: list[CellKey]) -> l
     (a range of the (status, region, signed_on) index), each yearly cell on its own with its
     most selective column (broker, organisation or counterpart)."""
     region_col = region_column(side)
-    region_match = region_col == region if region else sa.or_(region_col.is_(None),
-                                                               region_col == "")
+    region_match = (
+        region_col == region if region else sa.or_(region_col.is_(None), region_col == "")
+    )
     base = [Contract.status == COUNTED_STATUS, region_match]
     batches: dict[int, list[CellKey]] = {}
     for cell in cells:
@@ -273,39 +324,57 @@ def _measure_group(side: str, year: int, region: str, cells: list[CellKey]) -> l
             aggregates: list[Any] = []
             for cell in batch:
                 match = _value_match(side, cell.dim, cell.value)
-                aggregates += [sa.func.sum(sa.case((match, 1), else_=0)),
-                               sa.func.sum(sa.case((match, _fen(Contract.contract_amount)),
-                                                   else_=0)),
-                               sa.func.sum(sa.case((match, _fen(Contract.tech_amount)),
-                                                   else_=0))]
+                aggregates += [
+                    sa.func.sum(sa.case((match, 1), else_=0)),
+                    sa.func.sum(sa.case((match, _fen(Contract.contract_amount)), else_=0)),
+                    sa.func.sum(sa.case((match, _fen(counted_tech_amount())), else_=0)),
+                ]
             row = db.session.execute(sa.select(*aggregates).where(*base, *period)).one()
             values = [int(value or 0) for value in row]
             for index, cell in enumerate(batch):
-                measured[cell] = Measures(*values[3 * index:3 * index + 3])
+                measured[cell] = Measures(*values[3 * index : 3 * index + 3])
             continue
-        year_range = [Contract.signed_on >= date(year, 1, 1),
-                      Contract.signed_on < date(year + 1, 1, 1)]
+        year_range = [
+            Contract.signed_on >= date(year, 1, 1),
+            Contract.signed_on < date(year + 1, 1, 1),
+        ]
         for cell in batch:
-            row = db.session.execute(sa.select(
-                sa.func.count(), sa.func.sum(_fen(Contract.contract_amount)),
-                sa.func.sum(_fen(Contract.tech_amount))).where(
-                *base, *year_range, _value_match(side, cell.dim, cell.value))).one()
+            row = db.session.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.sum(_fen(Contract.contract_amount)),
+                    sa.func.sum(_fen(counted_tech_amount())),
+                ).where(*base, *year_range, _value_match(side, cell.dim, cell.value))
+            ).one()
             measured[cell] = Measures(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
     return [measured[cell] for cell in cells]
 
 
 def _write_cell(dialect: str, cell: CellKey, measure: Measures) -> None:
-    key = {"side": cell.side, "dim": cell.dim, "year": cell.year, "region": cell.region,
-           "month": cell.month, "value": cell.value}
+    key = {
+        "side": cell.side,
+        "dim": cell.dim,
+        "year": cell.year,
+        "region": cell.region,
+        "month": cell.month,
+        "value": cell.value,
+    }
     if measure.contracts == 0:
-        db.session.execute(sa.delete(cells_table).where(
-            *[cells_table.c[name] == value for name, value in key.items()]))
+        db.session.execute(
+            sa.delete(cells_table).where(
+                *[cells_table.c[name] == value for name, value in key.items()]
+            )
+        )
         return
-    amounts = {"contracts": measure.contracts, "contract_amount": yuan(measure.contract_fen),
-               "tech_amount": yuan(measure.tech_fen)}
+    amounts = {
+        "contracts": measure.contracts,
+        "contract_amount": yuan(measure.contract_fen),
+        "tech_amount": yuan(measure.tech_fen),
+    }
     statement = _insert(dialect)(cells_table).values(**key, **amounts)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=list(cells_table.primary_key), set_=amounts))
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=list(cells_table.primary_key), set_=amounts)
+    )
 
 
 def _touch_state(dialect: str, *, full: bool, connection: Connection | None = None) -> None:
@@ -348,8 +417,7 @@ _DERIVE = {
     ("buyer", "all"): ("s2", "buyer_region", "''"),
     ("buyer", "counterpart"): ("s3", "buyer_region", "COALESCE(seller_region, '')"),
 }
-_CELL_COLUMNS = ("side, dim, year, region, month, value, contracts, contract_amount, "
-                 "tech_amount")
+_CELL_COLUMNS = "side, dim, year, region, month, value, contracts, contract_amount, tech_amount"
 
 
 def _period_sql(dialect: str, period: str) -> str:
@@ -358,19 +426,29 @@ def _period_sql(dialect: str, period: str) -> str:
         if period == "month":
             return "CAST(date_part('year', signed_on) * 100 + date_part('month', signed_on) AS INT)"
         return "CAST(date_part('year', signed_on) AS INT)"
-    return ("CAST(strftime('%Y%m', signed_on) AS INTEGER)" if period == "month"
-            else "CAST(strftime('%Y', signed_on) AS INTEGER)")
+    return (
+        "CAST(strftime('%Y%m', signed_on) AS INTEGER)"
+        if period == "month"
+        else "CAST(strftime('%Y', signed_on) AS INTEGER)"
+    )
 
 
-def _stage_sql(dialect: str, name: str) -> str:
+def _stage_select(dialect: str, name: str) -> str:
     period, columns = _STAGE[name]
     period_sql = _period_sql(dialect, period)
     keys = ", ".join(columns)
     # Every fragment is a constant of this module: nothing from users reaches the SQL.
-    return (f"{name} (period, {keys}, n, ca, ta) AS MATERIALIZED ("  # noqa: S608
-            f"SELECT {period_sql}, {keys}, COUNT(*), SUM(contract_amount), SUM(tech_amount) "
-            f"FROM contracts WHERE status = '{COUNTED_STATUS}' "
-            f"GROUP BY {period_sql}, {keys})")
+    return (
+        f"SELECT {period_sql} AS period, {keys}, COUNT(*) AS n, "  # noqa: S608
+        f"SUM(contract_amount) AS ca, SUM({_COUNTED_TECH_SQL}) AS ta "
+        f"FROM contracts WHERE status = '{COUNTED_STATUS}' "
+        f"GROUP BY {period_sql}, {keys}"
+    )
+
+
+def _stage_sql(dialect: str, name: str) -> str:
+    keys = ", ".join(_STAGE[name][1])
+    return f"{name} (period, {keys}, n, ca, ta) AS MATERIALIZED ({_stage_select(dialect, name)})"
 
 
 def _derive_sql(side: str, dim: str) -> str:
@@ -380,10 +458,13 @@ def _derive_sql(side: str, dim: str) -> str:
     month = "period - period / 100 * 100" if monthly else "0"  # no % (a DB-API placeholder)
     region_sql = f"COALESCE({region}, '')"
     # Constants stay out of GROUP BY (an integer there would mean a column position).
-    group_by = ", ".join([year, region_sql] + ([month] if monthly else [])
-                         + ([value] if value != "''" else []))
-    return (f"SELECT '{side}', '{dim}', {year}, {region_sql}, {month}, {value}, "  # noqa: S608
-            f"SUM(n), SUM(ca), SUM(ta) FROM {stage} GROUP BY {group_by}")
+    group_by = ", ".join(
+        [year, region_sql] + ([month] if monthly else []) + ([value] if value != "''" else [])
+    )
+    return (
+        f"SELECT '{side}', '{dim}', {year}, {region_sql}, {month}, {value}, "  # noqa: S608
+        f"SUM(n), SUM(ca), SUM(ta) FROM {stage} GROUP BY {group_by}"
+    )
 
 
 def rebuild_sql(dialect: str) -> str:
@@ -391,6 +472,23 @@ def rebuild_sql(dialect: str) -> str:
     stages = ",\n".join(_stage_sql(dialect, name) for name in _STAGE)
     derived = "\nUNION ALL\n".join(_derive_sql(side, dim) for side, dim in STEPS)
     return f"INSERT INTO stats_new ({_CELL_COLUMNS})\nWITH {stages}\n{derived}"
+
+
+def rebuild_statements_postgresql() -> list[str]:
+    """The same rebuild as ``rebuild_sql`` in steps that PostgreSQL can run in parallel.
+
+    An INSERT never gets a parallel plan, so inside ``rebuild_sql`` each of the five GROUP BYs
+    over a million contracts runs on one core. ``CREATE TABLE … AS`` may use parallel workers:
+    each stage becomes a temporary table (dropped at commit, still one transaction), and only
+    the small derive step is an INSERT. Measured at a million contracts: a stage's GROUP BY went
+    from 2.3 s to 0.9 s wall with two workers (see docs/performance.md).
+    """
+    stages = [
+        f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {_stage_select('postgresql', name)}"
+        for name in _STAGE
+    ]
+    derived = "\nUNION ALL\n".join(_derive_sql(side, dim) for side, dim in STEPS)
+    return [*stages, f"INSERT INTO stats_new ({_CELL_COLUMNS})\n{derived}"]
 
 
 def _clear_cells(connection: Connection, dialect: str) -> None:
@@ -417,8 +515,12 @@ def _clear_cells(connection: Connection, dialect: str) -> None:
     connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
 
 
-def rebuild_all(progress: Callable[[int, int, str], None] | None = None, *,
-                job_id: int | None = None, pause: float = 0.0) -> int:
+def rebuild_all(
+    progress: Callable[[int, int, str], None] | None = None,
+    *,
+    job_id: int | None = None,
+    pause: float = 0.0,
+) -> int:
     """Rebuild every cell in ONE transaction (INSERT … SELECT … GROUP BY, then swap in).
 
     A crash or SIGKILL part-way rolls the whole transaction back, so readers keep the previous,
@@ -436,16 +538,25 @@ def rebuild_all(progress: Callable[[int, int, str], None] | None = None, *,
     with engine.connect() as connection, connection.begin():
         if dialect == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_id(_GLOBAL_LOCK))))
-            # Keep every hash aggregate and materialised CTE in memory.
+            # Keep every hash aggregate in memory; let each stage's partial aggregates run in
+            # parallel even with many groups (the organisation stage has ~120,000 for 1M
+            # contracts, where the planner's default tuple cost would keep it serial).
             connection.exec_driver_sql("SET LOCAL work_mem = '128MB'")
+            connection.exec_driver_sql("SET LOCAL parallel_tuple_cost = 0.001")
             connection.exec_driver_sql(
-                "CREATE TEMPORARY TABLE stats_new (LIKE stats_cells) ON COMMIT DROP")
+                "CREATE TEMPORARY TABLE stats_new (LIKE stats_cells) ON COMMIT DROP"
+            )
         else:
             connection.exec_driver_sql("DROP TABLE IF EXISTS temp.stats_new")
             connection.exec_driver_sql(
-                "CREATE TEMPORARY TABLE stats_new AS SELECT * FROM stats_cells WHERE 0")
+                "CREATE TEMPORARY TABLE stats_new AS SELECT * FROM stats_cells WHERE 0"
+            )
         advance(0, "reading contracts")
-        connection.exec_driver_sql(rebuild_sql(dialect))
+        if dialect == "postgresql":
+            for statement in rebuild_statements_postgresql():
+                connection.exec_driver_sql(statement)
+        else:
+            connection.exec_driver_sql(rebuild_sql(dialect))
         if pause:
             time.sleep(pause)
         advance(1, "replacing cells")
@@ -455,30 +566,38 @@ def rebuild_all(progress: Callable[[int, int, str], None] | None = None, *,
         stale = sa.update(jobs).where(jobs.c.kind == RECOMPUTE_KIND, jobs.c.state == "running")
         if job_id is not None:
             stale = stale.where(jobs.c.id != job_id)
-        connection.execute(stale.values(state="failed", finished_at=utcnow(),
-                                        error="interrupted: the worker stopped before it "
-                                              "finished; a later run rebuilt the figures"))
+        connection.execute(
+            stale.values(
+                state="failed",
+                finished_at=utcnow(),
+                error="interrupted: the worker stopped before it "
+                "finished; a later run rebuilt the figures",
+            )
+        )
         _clear_cells(connection, dialect)
         connection.exec_driver_sql(
             f"INSERT INTO stats_cells ({_CELL_COLUMNS}) SELECT {_CELL_COLUMNS} "  # noqa: S608
-            "FROM stats_new")
+            "FROM stats_new"
+        )
         if dialect == "postgresql":
             # TRUNCATE reset the planner's statistics; without them it sorts where it should
             # hash, and the dashboard's reads get several times slower.
             connection.exec_driver_sql("ANALYZE stats_cells")
         else:
             connection.exec_driver_sql("DROP TABLE temp.stats_new")
-        total = connection.execute(sa.select(sa.func.count()).select_from(cells_table)
-                                   ).scalar_one()
+        total = connection.execute(sa.select(sa.func.count()).select_from(cells_table)).scalar_one()
         _touch_state(dialect, full=True, connection=connection)
+        # Reported once the new cells are in place, so an observer knows the swap is done and
+        # only the commit is left.
+        advance(2, "committing")
         if pause:
             time.sleep(pause)
-        advance(2, "committing")
     advance(steps, "committed")
     return int(total)
 
 
 # -- check -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -501,19 +620,61 @@ def expected_cells() -> dict[CellKey, Measures]:
     expected: dict[CellKey, Measures] = {}
     for side, dim in STEPS:
         for row in db.session.execute(grouped_select(side, dim)):
-            expected[_key_of(row)] = Measures(int(row.contracts), int(row.contract_amount),
-                                              int(row.tech_amount))
+            expected[_key_of(row)] = Measures(
+                int(row.contracts), int(row.contract_amount), int(row.tech_amount)
+            )
     return expected
 
 
+def month_figures(year: int, month: int) -> list[str]:
+    """One month's 输出 figures straight from the contracts, in total and by type, as
+    ``stats check --month`` prints them (amounts exact to the fen)."""
+    totals: dict[str, list[int]] = {}
+    for cell, measure in expected_cells().items():
+        if (
+            cell.side == "seller"
+            and cell.year == year
+            and cell.month == month
+            and cell.dim in ("all", "type")
+        ):
+            key = "" if cell.dim == "all" else cell.value
+            sums = totals.setdefault(key, [0, 0, 0])
+            sums[0] += measure.contracts
+            sums[1] += measure.contract_fen
+            sums[2] += measure.tech_fen
+    lines = []
+    for key in sorted(totals):
+        count, contract_fen, tech_fen = totals[key]
+        scope = f"{year}-{month:02d}" + (f" type={key}" if key else "")
+        lines.append(
+            f"month {scope}: {count} contracts, contract amount "
+            f"{yuan(contract_fen)}, tech amount {yuan(tech_fen)}"
+        )
+    if not totals:
+        lines.append(
+            f"month {year}-{month:02d}: 0 contracts, contract amount 0.00, tech amount 0.00"
+        )
+    return lines
+
+
 def actual_cells() -> dict[CellKey, Measures]:
-    rows = db.session.execute(sa.select(
-        cells_table.c.side, cells_table.c.dim, cells_table.c.year, cells_table.c.region,
-        cells_table.c.month, cells_table.c.value, cells_table.c.contracts,
-        _fen(cells_table.c.contract_amount).label("contract_amount"),
-        _fen(cells_table.c.tech_amount).label("tech_amount")))
-    return {_key_of(row): Measures(int(row.contracts), int(row.contract_amount),
-                                   int(row.tech_amount)) for row in rows}
+    rows = db.session.execute(
+        sa.select(
+            cells_table.c.side,
+            cells_table.c.dim,
+            cells_table.c.year,
+            cells_table.c.region,
+            cells_table.c.month,
+            cells_table.c.value,
+            cells_table.c.contracts,
+            _fen(cells_table.c.contract_amount).label("contract_amount"),
+            _fen(cells_table.c.tech_amount).label("tech_amount"),
+        )
+    )
+    return {
+        _key_of(row): Measures(int(row.contracts), int(row.contract_amount), int(row.tech_amount))
+        for row in rows
+    }
 
 
 def check_rollup() -> list[Difference]:
@@ -535,6 +696,7 @@ def check_rollup() -> list[Difference]:
 
 
 def last_computed() -> tuple[datetime | None, datetime | None]:
-    row = db.session.execute(sa.select(StatsState.computed_at, StatsState.full_recompute_at)
-                             .where(StatsState.id == 1)).first()
+    row = db.session.execute(
+        sa.select(StatsState.computed_at, StatsState.full_recompute_at).where(StatsState.id == 1)
+    ).first()
     return (row[0], row[1]) if row else (None, None)

@@ -10,15 +10,23 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from marketplace import vocab
+from marketplace.accounts.models import User
 from marketplace.accounts.permissions import require_role
 from marketplace.errors import NotFound, ValidationError
 from marketplace.extensions import db
 from marketplace.jobs.models import JobRun
-from marketplace.jobs.services import create_job, finish_job, report_progress, start_job
+from marketplace.jobs.services import (
+    create_job,
+    finish_job,
+    queue_job,
+    queued_or_new_job,
+    reap_lost_jobs,
+    report_progress,
+    start_job,
+)
 from marketplace.money import MoneyError, parse_money
 from marketplace.outbox import drain, pending_count
 from marketplace.stats import rollup
@@ -28,7 +36,6 @@ from marketplace.stats.queries import Summary, build_summary
 log = logging.getLogger(__name__)
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
-RECOMPUTE_TASK = "worker.tasks.stats.recompute_stats"
 
 
 def validate_scope(year: Any, region: Any) -> tuple[int, str | None]:
@@ -39,18 +46,19 @@ def validate_scope(year: Any, region: Any) -> tuple[int, str | None]:
         if not MIN_YEAR <= year_value <= MAX_YEAR:
             raise ValueError
     except (TypeError, ValueError):
-        errors["year"] = _("Enter a year between %(low)s and %(high)s.", low=MIN_YEAR,
-                           high=MAX_YEAR)
+        errors["year"] = _(
+            "Enter a year between %(low)s and %(high)s.", low=MIN_YEAR, high=MAX_YEAR
+        )
         year_value = 0
     region_value = (str(region).strip() if region is not None else "") or None
-    if region_value is not None and not vocab.is_region(region_value):
+    if region_value is not None and not vocab.is_known_region(region_value):
         errors["region"] = _("Choose a region from the list (a six-digit GB/T 2260 code).")
     if errors:
         raise ValidationError(fields=errors)
     return year_value, region_value
 
 
-def get_summary(actor: Any, year: Any, region: Any) -> Summary:
+def get_summary(actor: User, year: Any, region: Any) -> Summary:
     """The dashboard figures for an admin."""
     require_role(actor, "admin")
     year_value, region_value = validate_scope(year, region)
@@ -58,6 +66,7 @@ def get_summary(actor: Any, year: Any, region: Any) -> Summary:
 
 
 # -- targets ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TargetInput:
@@ -68,7 +77,7 @@ class TargetInput:
     note: str = ""
 
 
-def set_target(actor: Any, data: TargetInput) -> StatsTarget:
+def set_target(actor: User, data: TargetInput) -> StatsTarget:
     """Create or replace the target of a year and region (``None`` region = whole platform)."""
     user = require_role(actor, "admin")
     errors: dict[str, str] = {}
@@ -91,15 +100,17 @@ def set_target(actor: Any, data: TargetInput) -> StatsTarget:
             if count <= 0:
                 raise ValueError
         except ValueError:
-            errors["contract_count"] = _("Enter a whole number of contracts above zero, or "
-                                         "leave it empty.")
+            errors["contract_count"] = _(
+                "Enter a whole number of contracts above zero, or leave it empty."
+            )
     note = (data.note or "").strip()
     if len(note) > 200:
         errors["note"] = _("Keep the note under 200 characters.")
     if errors:
         raise ValidationError(fields=errors)
-    target = db.session.execute(sa.select(StatsTarget).where(
-        StatsTarget.year == year, StatsTarget.region == (region or ""))).scalar_one_or_none()
+    target = db.session.execute(
+        sa.select(StatsTarget).where(StatsTarget.year == year, StatsTarget.region == (region or ""))
+    ).scalar_one_or_none()
     if target is None:
         target = StatsTarget(year=year, region=region or "")
         db.session.add(target)
@@ -111,7 +122,7 @@ def set_target(actor: Any, data: TargetInput) -> StatsTarget:
     return target
 
 
-def delete_target(actor: Any, target_id: int) -> None:
+def delete_target(actor: User, target_id: int) -> None:
     require_role(actor, "admin")
     target = db.session.get(StatsTarget, target_id)
     if target is None:
@@ -120,37 +131,49 @@ def delete_target(actor: Any, target_id: int) -> None:
     db.session.commit()
 
 
-def list_targets(actor: Any) -> list[StatsTarget]:
+def list_targets(actor: User) -> list[StatsTarget]:
     require_role(actor, "admin")
-    return list(db.session.execute(sa.select(StatsTarget).order_by(
-        StatsTarget.year.desc(), StatsTarget.region)).scalars())
+    return list(
+        db.session.execute(
+            sa.select(StatsTarget).order_by(StatsTarget.year.desc(), StatsTarget.region)
+        ).scalars()
+    )
 
 
 # -- jobs ---------------------------------------------------------------------------------------
 
-def request_recompute(actor: Any) -> JobRun:
-    """Queue a full recompute on the worker; the job shows its progress at /api/v1/jobs/<id>."""
+
+def request_recompute(actor: User) -> JobRun:
+    """Queue a full recompute on the worker; the job shows its progress at /api/v1/jobs/<id>.
+
+    A request while one is still waiting joins it (the queued run will read every contract
+    anyway) instead of queueing a second one.
+    """
     user = require_role(actor, "admin")
-    job = create_job(rollup.RECOMPUTE_KIND, params={"trigger": "admin"}, started_by_id=user.id)
-    try:
-        current_app.extensions["celery"].send_task(RECOMPUTE_TASK, kwargs={"job_id": job.id},
-                                                   queue="default")
-    except Exception as error:  # a broker outage is reported on the job, not as a 500
-        log.warning("could not queue a statistics recompute", exc_info=True)
-        finish_job(job.id, error=f"could not reach the job queue: {type(error).__name__}")
+    job, _created = queue_job(
+        rollup.RECOMPUTE_KIND, params={"trigger": "admin"}, started_by_id=user.id
+    )
     return job
 
 
-def run_recompute(job_id: int | None = None, *, trigger: str = "schedule", pause: float = 0.0,
-                  progress: Callable[[int, int, str], None] | None = None) -> JobRun:
+def run_recompute(
+    job_id: int | None = None,
+    *,
+    trigger: str = "schedule",
+    pause: float = 0.0,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> JobRun:
     """Rebuild the whole rollup, recorded as a job run (used by the task and the CLI)."""
     if job_id is None:
-        job_id = create_job(rollup.RECOMPUTE_KIND, params={"trigger": trigger}).id
+        # A run already waiting for the worker is done now instead (it would redo this one).
+        job_id = queued_or_new_job(rollup.RECOMPUTE_KIND, params={"trigger": trigger}).id
     start_job(job_id)
     # SQLite allows one writer: progress rows would wait for the rebuild's own transaction.
     record = db.engine.dialect.name != "sqlite"
 
     def on_progress(step: int, steps: int, message: str) -> None:
+        # Logged as well: on SQLite the worker's log is the only place the steps show.
+        log.info("statistics recompute (job %s), step %d/%d: %s", job_id, step, steps, message)
         if record:
             report_progress(job_id, step / steps, message)
         if progress:
@@ -197,13 +220,20 @@ def drain_updates() -> int:
         finish_job(job_id, error=f"{type(error).__name__}: {error}"[:2000])
         raise
     failed = "; ".join(failures)[:2000] if failures else None
-    finish_job(job_id, rows=handled, result={"messages": handled, "failed": len(failures)},
-               error=failed)
+    finish_job(
+        job_id, rows=handled, result={"messages": handled, "failed": len(failures)}, error=failed
+    )
     return handled
 
 
-def recent_runs(actor: Any, limit: int = 50) -> list[JobRun]:
+def recent_runs(actor: User, limit: int = 50) -> list[JobRun]:
     require_role(actor, "admin")
-    return list(db.session.execute(
-        sa.select(JobRun).where(JobRun.kind.like("stats.%")).order_by(JobRun.id.desc())
-        .limit(limit)).scalars())
+    reap_lost_jobs()  # a run whose worker died reads "failed", not "running"
+    return list(
+        db.session.execute(
+            sa.select(JobRun)
+            .where(JobRun.kind.like("stats.%"))
+            .order_by(JobRun.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

@@ -24,8 +24,10 @@ from flask_login import current_user, login_required
 from marketplace import vocab
 from marketplace.accounts.forms import ConfirmForm
 from marketplace.accounts.permissions import require_role
+from marketplace.auctions.kpis import add_kpi_sheets, lot_kpis
 from marketplace.errors import ValidationError
 from marketplace.formtools import apply_errors
+from marketplace.money import stats_number, stats_unit
 from marketplace.stats import services
 from marketplace.stats.export import summary_workbook
 from marketplace.stats.forms import TargetForm
@@ -37,25 +39,38 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _chart_data(summary: Summary) -> dict[str, Any]:
-    """What static/js/stats.js draws; amounts in 万元 as numbers (display only)."""
-    def wan(rows: list[Any]) -> list[float]:
-        return [round(float(row.totals.contract_amount) / 10000, 2) for row in rows]
+    """What static/js/stats.js draws: amounts as numbers in the tables' unit (display only)."""
 
-    def tech_wan(rows: list[Any]) -> list[float]:
-        return [round(float(row.totals.tech_amount) / 10000, 2) for row in rows]
+    def amounts(rows: list[Any]) -> list[float]:
+        return [float(stats_number(row.totals.contract_amount)) for row in rows]
+
+    def tech_amounts(rows: list[Any]) -> list[float]:
+        return [float(stats_number(row.totals.tech_amount)) for row in rows]
 
     return {
-        "unit": _("10k yuan"),
-        "labels": {"contract": _("Contract amount"), "tech": _("Technology amount"),
-                   "count": pgettext("count", "Contracts"), "output": _("Output (seller here)"),
-                   "intake": _("Intake (buyer here)")},
-        "month": {"x": [row.label for row in summary.by_month], "amount": wan(summary.by_month),
-                  "tech": tech_wan(summary.by_month),
-                  "count": [row.totals.contracts for row in summary.by_month]},
-        "type": {"x": [row.label for row in summary.by_type], "amount": wan(summary.by_type)},
-        "field": {"x": [row.label for row in summary.by_field], "amount": wan(summary.by_field)},
-        "seller_kind": {"x": [row.label for row in summary.by_seller_kind],
-                        "amount": wan(summary.by_seller_kind)},
+        "unit": stats_unit(),
+        "labels": {
+            "contract": _("Contract amount"),
+            "tech": _("Technology amount"),
+            "count": pgettext("count", "Contracts"),
+            "output": _("Output (seller here)"),
+            "intake": _("Intake (buyer here)"),
+        },
+        "month": {
+            "x": [row.label for row in summary.by_month],
+            "amount": amounts(summary.by_month),
+            "tech": tech_amounts(summary.by_month),
+            "count": [row.totals.contracts for row in summary.by_month],
+        },
+        "type": {"x": [row.label for row in summary.by_type], "amount": amounts(summary.by_type)},
+        "field": {
+            "x": [row.label for row in summary.by_field],
+            "amount": amounts(summary.by_field),
+        },
+        "seller_kind": {
+            "x": [row.label for row in summary.by_seller_kind],
+            "amount": amounts(summary.by_seller_kind),
+        },
         "regions": _region_chart(summary),
     }
 
@@ -65,33 +80,57 @@ def _region_chart(summary: Summary) -> dict[str, Any]:
     intake = {row.code: row for row in summary.by_buyer_region}
     codes = sorted(set(output) | set(intake), key=lambda code: code or "999999")
     labels = [(output.get(code) or intake[code]).label for code in codes]
-    return {"x": labels,
-            "output": [round(float(output[c].totals.contract_amount) / 10000, 2)
-                       if c in output else 0 for c in codes],
-            "intake": [round(float(intake[c].totals.contract_amount) / 10000, 2)
-                       if c in intake else 0 for c in codes]}
+    return {
+        "x": labels,
+        "output": [
+            float(stats_number(output[c].totals.contract_amount)) if c in output else 0
+            for c in codes
+        ],
+        "intake": [
+            float(stats_number(intake[c].totals.contract_amount)) if c in intake else 0
+            for c in codes
+        ],
+    }
 
 
 @bp.route("/admin/stats")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    summary = services.get_summary(current_user, request.args.get("year"),
-                                   request.args.get("region"))
+    summary = services.get_summary(
+        current_user, request.args.get("year"), request.args.get("region")
+    )
     # "January–November": the months the year-on-year change compares.
     through = format_date(date(summary.year, summary.change.months, 1), "MMMM")
     return render_template(
-        "stats/dashboard.html", summary=summary, chart=_chart_data(summary),
-        years=available_years(), region_choices=vocab.region_choices(), through=through)
+        "stats/dashboard.html",
+        summary=summary,
+        chart=_chart_data(summary),
+        years=available_years(),
+        region_choices=vocab.region_choices(),
+        through=through,
+        auction_kpis=lot_kpis(current_user, summary.year),
+    )
 
 
 @bp.route("/admin/stats/export.xlsx")
 @login_required
 def export() -> ResponseReturnValue:
-    summary = services.get_summary(current_user, request.args.get("year"),
-                                   request.args.get("region"))
+    summary = services.get_summary(
+        current_user, request.args.get("year"), request.args.get("region")
+    )
     name = f"statistics-{summary.year}-{summary.region or 'all'}.xlsx"
-    return Response(summary_workbook(summary), mimetype=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    kpis = lot_kpis(current_user, summary.year)
+    book = summary_workbook(
+        summary, extra_sheets=[lambda sheet_book: add_kpi_sheets(sheet_book, kpis)]
+    )
+    return Response(
+        book,
+        mimetype=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.route("/admin/stats/targets", methods=["GET", "POST"])
@@ -106,21 +145,32 @@ def targets() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         try:
-            target = services.set_target(current_user, services.TargetInput(
-                year=form.year.data, region=form.region.data or None,
-                contract_amount=form.contract_amount.data,
-                contract_count=form.contract_count.data, note=form.note.data or ""))
+            target = services.set_target(
+                current_user,
+                services.TargetInput(
+                    year=form.year.data,
+                    region=form.region.data or None,
+                    contract_amount=form.contract_amount.data,
+                    contract_count=form.contract_count.data,
+                    note=form.note.data or "",
+                ),
+            )
         except ValidationError as error:
             apply_errors(form, error)
             status = 422
         else:
             flash(_("Target saved."), "success")
-            return redirect(url_for("stats.dashboard", year=target.year,
-                                    region=target.region or None))
+            return redirect(
+                url_for("stats.dashboard", year=target.year, region=target.region or None)
+            )
     elif request.method == "POST":
         status = 422
-    return render_template("stats/targets.html", form=form, confirm_form=ConfirmForm(),
-                           targets=services.list_targets(current_user)), status
+    return render_template(
+        "stats/targets.html",
+        form=form,
+        confirm_form=ConfirmForm(),
+        targets=services.list_targets(current_user),
+    ), status
 
 
 @bp.route("/admin/stats/targets/<int:target_id>/delete", methods=["POST"])
@@ -136,8 +186,9 @@ def delete_target(target_id: int) -> ResponseReturnValue:
 @bp.route("/admin/stats/jobs")
 @login_required
 def jobs() -> ResponseReturnValue:
-    return render_template("stats/jobs.html", runs=services.recent_runs(current_user),
-                           confirm_form=ConfirmForm())
+    return render_template(
+        "stats/jobs.html", runs=services.recent_runs(current_user), confirm_form=ConfirmForm()
+    )
 
 
 @bp.route("/admin/stats/jobs/recompute", methods=["POST"])
@@ -159,5 +210,4 @@ def plotly_js() -> ResponseReturnValue:
     # Served from the installed plotly wheel (no third-party file is committed); SVG traces
     # only, which run under the strict CSP without 'unsafe-eval'.
     path = resources.files("plotly").joinpath("package_data/plotly.min.js")
-    return send_file(str(path), mimetype="text/javascript", max_age=7 * 24 * 3600,
-                     conditional=True)
+    return send_file(str(path), mimetype="text/javascript", max_age=7 * 24 * 3600, conditional=True)

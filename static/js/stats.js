@@ -14,7 +14,10 @@
     var base = {
       margin: { l: 60, r: 10, t: 10, b: 80 },
       legend: { orientation: "h", y: 1.12 },
-      yaxis: { title: { text: unit }, rangemode: "tozero", separatethousands: true },
+      // Plain numbers in the named unit: plotly's default SI suffixes ("10k") on a 万元 axis
+      // would read as another unit.
+      yaxis: { title: { text: unit }, rangemode: "tozero", separatethousands: true,
+               exponentformat: "none", tickformat: ",~f" },
       xaxis: { automargin: true },
       font: { family: "system-ui, -apple-system, 'PingFang SC', 'Microsoft YaHei', sans-serif" },
       hovermode: "x unified"

@@ -41,8 +41,9 @@ def test_anonymous_me_is_401(client):
 
 def test_revoking_the_current_token(client):
     user = UserFactory()
-    raw = client.post("/api/v1/auth/token",
-                      json={"email": user.email, "password": PASSWORD}).json["token"]
+    raw = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).json[
+        "token"
+    ]
     headers = {"Authorization": f"Bearer {raw}"}
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401

@@ -15,9 +15,13 @@ VALID_CREDIT_CODE = "91110000600037341L"
 
 def registration(**overrides):
     data = {
-        "email": "Li.Ming@Example.CN", "password": "a-long-password", "role": "researcher",
-        "name": "李明", "new_org": services.NewOrganisation(name="浙江示范大学", kind="university",
-                                                          region="330100"),
+        "email": "Li.Ming@Example.CN",
+        "password": "a-long-password",
+        "role": "researcher",
+        "name": "李明",
+        "new_org": services.NewOrganisation(
+            name="浙江示范大学", kind="university", region="330100"
+        ),
     }
     data.update(overrides)
     return services.Registration(**data)
@@ -35,9 +39,12 @@ def test_register_with_new_organisation_is_active_and_org_unverified(app):
 def test_email_is_unique_ignoring_case(app):
     services.register_user(registration())
     with pytest.raises(ValidationError) as error:
-        services.register_user(registration(email="LI.MING@example.cn",
-                                            new_org=services.NewOrganisation("另一大学",
-                                                                             "university")))
+        services.register_user(
+            registration(
+                email="LI.MING@example.cn",
+                new_org=services.NewOrganisation("另一大学", "university"),
+            )
+        )
     assert "email" in error.value.fields
 
 
@@ -56,19 +63,25 @@ def test_self_registration_cannot_create_admins_or_mismatched_organisations(app)
         services.register_user(registration(role="admin"))
     assert "role" in error.value.fields
     with pytest.raises(ValidationError) as error:
-        services.register_user(registration(
-            role="enterprise", new_org=services.NewOrganisation("某大学", "university")))
+        services.register_user(
+            registration(
+                role="enterprise", new_org=services.NewOrganisation("某大学", "university")
+            )
+        )
     assert "org_kind" in error.value.fields
     assert db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one() == 0
 
 
-@pytest.mark.parametrize("code, valid", [
-    (VALID_CREDIT_CODE, True),
-    ("91110000600037341l", True),  # lower-case input is normalised
-    ("91110000600037341X", False),  # wrong check character
-    ("9111000060003734", False),  # too short
-    ("I1110000600037341L", False),  # letter not in the code alphabet
-])
+@pytest.mark.parametrize(
+    "code, valid",
+    [
+        (VALID_CREDIT_CODE, True),
+        ("91110000600037341l", True),  # lower-case input is normalised
+        ("91110000600037341X", False),  # wrong check character
+        ("9111000060003734", False),  # too short
+        ("I1110000600037341L", False),  # letter not in the code alphabet
+    ],
+)
 def test_unified_social_credit_code_is_checked(app, code, valid):
     if valid:
         assert services.normalise_credit_code(code) == VALID_CREDIT_CODE
@@ -80,8 +93,13 @@ def test_unified_social_credit_code_is_checked(app, code, valid):
 
 def test_registration_rejects_invalid_credit_code_and_stores_nothing(app):
     with pytest.raises(ValidationError) as error:
-        services.register_user(registration(new_org=services.NewOrganisation(
-            "某大学", "university", credit_code="91110000600037341X")))
+        services.register_user(
+            registration(
+                new_org=services.NewOrganisation(
+                    "某大学", "university", credit_code="91110000600037341X"
+                )
+            )
+        )
     assert "credit_code" in error.value.fields
     count = sa.select(sa.func.count()).select_from(Organisation)
     assert db.session.execute(count).scalar_one() == 0
@@ -151,10 +169,21 @@ def test_deactivating_a_user_ends_their_sessions_and_tokens(app):
 
 
 def test_create_user_command_path_creates_org_and_user(app):
-    user = services.create_user(email="a@x.cn", password="long-enough-1", role="admin",
-                                org_name="科技局", org_kind="government")
+    user = services.create_user(
+        email="a@x.cn",
+        password="long-enough-1",
+        role="admin",
+        org_name="科技局",
+        org_kind="government",
+    )
     assert user.org.kind == "government" and user.org.verified
     with pytest.raises(ValidationError) as error:
-        services.create_user(email="b@x.cn", password="short", role="wizard", org_name="X",
-                             org_kind="planet", region="999999")
+        services.create_user(
+            email="b@x.cn",
+            password="short",
+            role="wizard",
+            org_name="X",
+            org_kind="planet",
+            region="999999",
+        )
     assert {"password", "role", "org_kind", "region"} <= set(error.value.fields)

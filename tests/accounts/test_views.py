@@ -9,22 +9,41 @@ from tests.factories import PASSWORD, OrganisationFactory, UserFactory
 
 
 def test_register_as_researcher_creates_org_and_signs_in(client):
-    response = client.post("/register", data={
-        "role": "researcher", "name": "李明", "email": "li@example.cn",
-        "password": "a-long-password", "confirm": "a-long-password", "org_mode": "new",
-        "org_name": "示范学院", "org_kind": "university", "region": "330300", "credit_code": "",
-    })
+    response = client.post(
+        "/register",
+        data={
+            "role": "researcher",
+            "name": "李明",
+            "email": "li@example.cn",
+            "password": "a-long-password",
+            "confirm": "a-long-password",
+            "org_mode": "new",
+            "org_name": "示范学院",
+            "org_kind": "university",
+            "region": "330300",
+            "credit_code": "",
+        },
+    )
     assert response.status_code == 302
     page = client.get("/account").get_data(as_text=True)
     assert "示范学院" in page and "li@example.cn" in page
 
 
 def test_registration_errors_are_shown_on_the_form(client):
-    response = client.post("/register", data={
-        "role": "researcher", "name": "李明", "email": "li@example.cn",
-        "password": "a-long-password", "confirm": "a-long-password", "org_mode": "new",
-        "org_name": "示范学院", "org_kind": "university", "credit_code": "12345",
-    })
+    response = client.post(
+        "/register",
+        data={
+            "role": "researcher",
+            "name": "李明",
+            "email": "li@example.cn",
+            "password": "a-long-password",
+            "confirm": "a-long-password",
+            "org_mode": "new",
+            "org_name": "示范学院",
+            "org_kind": "university",
+            "credit_code": "12345",
+        },
+    )
     assert response.status_code == 200
     assert "invalid-feedback" in response.get_data(as_text=True)
     assert db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one() == 0
@@ -43,8 +62,9 @@ def test_wrong_password_shows_generic_message(client):
     wrong = client.post("/login", data={"email": user.email, "password": "nope-nope"})
     unknown = client.post("/login", data={"email": "ghost@example.cn", "password": "nope-nope"})
     assert wrong.status_code == unknown.status_code == 200
-    assert "Wrong e-mail address or password" in wrong.get_data(as_text=True) or \
-        "邮箱或密码错误" in wrong.get_data(as_text=True)
+    assert "Wrong e-mail address or password" in wrong.get_data(
+        as_text=True
+    ) or "邮箱或密码错误" in wrong.get_data(as_text=True)
     body_wrong = wrong.get_data(as_text=True)
     body_unknown = unknown.get_data(as_text=True)
     assert body_wrong.count("invalid-feedback") == body_unknown.count("invalid-feedback")
@@ -52,9 +72,10 @@ def test_wrong_password_shows_generic_message(client):
 
 def test_open_redirect_after_login_is_refused(client):
     user = UserFactory()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "next": "//evil.example/steal"})
-    assert response.headers["Location"] == "/"
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "next": "//evil.example/steal"}
+    )
+    assert response.headers["Location"] == "/workspace"  # the own workspace, not evil.example
 
 
 def test_session_cookie_copied_before_logout_is_refused_after(app):
@@ -75,9 +96,14 @@ def test_password_change_signs_out_other_browsers(app):
     laptop, phone = app.test_client(), app.test_client()
     login(laptop, user)
     login(phone, user)
-    response = laptop.post("/account/password", data={
-        "pw-current_password": PASSWORD, "pw-new_password": "brand-new-password",
-        "pw-confirm": "brand-new-password"})
+    response = laptop.post(
+        "/account/password",
+        data={
+            "pw-current_password": PASSWORD,
+            "pw-new_password": "brand-new-password",
+            "pw-confirm": "brand-new-password",
+        },
+    )
     assert response.status_code == 302
     assert laptop.get("/account").status_code == 200
     assert phone.get("/account").status_code == 302
@@ -113,9 +139,18 @@ def test_admin_verifies_organisation_and_activates_user(client):
 def test_admin_creates_broker(client):
     admin = UserFactory(role="admin")
     login(client, admin)
-    response = client.post("/admin/users/new", data={
-        "email": "broker@x.cn", "name": "陈", "password": "long-password-1", "role": "broker",
-        "org_name": "技术转移中心", "org_kind": "agency", "region": "330300"})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "email": "broker@x.cn",
+            "name": "陈",
+            "password": "long-password-1",
+            "role": "broker",
+            "org_name": "技术转移中心",
+            "org_kind": "agency",
+            "region": "330300",
+        },
+    )
     assert response.status_code == 302
     broker = db.session.execute(sa.select(User).where(User.email == "broker@x.cn")).scalar_one()
     assert broker.role == "broker" and broker.org.kind == "agency"

@@ -17,15 +17,25 @@ from tests.factories import ContractFactory, OrganisationFactory
 
 @pytest.fixture
 def parties(app):
-    return (OrganisationFactory(kind="university", region="330100"),
-            OrganisationFactory(kind="enterprise", region="330300"))
+    return (
+        OrganisationFactory(kind="university", region="330100"),
+        OrganisationFactory(kind="enterprise", region="330300"),
+    )
 
 
 def _body(parties, **changes):
     seller, buyer = parties
-    body = {"title": "技术转让合同", "type": "transfer", "subtype": "patent",
-            "seller_org_id": seller.id, "buyer_org_id": buyer.id, "field": "new_materials",
-            "signed_on": "2025-06-01", "contract_amount": "100000.00", "tech_amount": "90000.00"}
+    body = {
+        "title": "技术转让合同",
+        "type": "transfer",
+        "subtype": "patent",
+        "seller_org_id": seller.id,
+        "buyer_org_id": buyer.id,
+        "field": "new_materials",
+        "signed_on": "2025-06-01",
+        "contract_amount": "100000.00",
+        "tech_amount": "90000.00",
+    }
     body.update(changes)
     return body
 
@@ -60,10 +70,14 @@ BAD_API_INPUT = [
     ({"seller_org_id": 999999}, "seller_org_id"),
     ({"line_items": [{"description": "设备", "amount": "-1"}]}, "line_items.0.amount"),
     ({"line_items": [{"description": "", "amount": "10"}]}, "line_items.0.description"),
-    ({"line_items": [{"description": "设备", "amount": "200000", "non_technical": True}]},
-     "line_items"),
-    ({"tech_amount": "1", "line_items": [{"description": "开发", "amount": "100000"}]},
-     "tech_amount"),
+    (
+        {"line_items": [{"description": "设备", "amount": "200000", "non_technical": True}]},
+        "line_items",
+    ),
+    (
+        {"tech_amount": "1", "line_items": [{"description": "开发", "amount": "100000"}]},
+        "tech_amount",
+    ),
     ({"status": "registered"}, "status"),
 ]
 
@@ -71,8 +85,9 @@ BAD_API_INPUT = [
 @pytest.mark.parametrize(("changes", "field"), BAD_API_INPUT)
 def test_api_refuses_bad_contracts(client, make_user, auth_headers, parties, changes, field):
     broker = make_user("broker")
-    response = client.post("/api/v1/contracts", json=_body(parties, **changes),
-                           headers=auth_headers(broker))
+    response = client.post(
+        "/api/v1/contracts", json=_body(parties, **changes), headers=auth_headers(broker)
+    )
     assert response.status_code == 422, response.json
     assert field in response.json["error"]["fields"], response.json
     assert response.json["error"]["fields"][field]
@@ -85,8 +100,12 @@ def test_nan_and_infinity_json_literals_are_refused(client, make_user, auth_head
 
     for literal in ("NaN", "Infinity", "-Infinity", "1e30"):
         text = json.dumps(_body(parties)).replace('"100000.00"', literal)
-        response = client.post("/api/v1/contracts", data=text, content_type="application/json",
-                               headers=auth_headers(broker))
+        response = client.post(
+            "/api/v1/contracts",
+            data=text,
+            content_type="application/json",
+            headers=auth_headers(broker),
+        )
         assert response.status_code == 422, (literal, response.json)
         assert "contract_amount" in response.json["error"]["fields"]
     assert _count(Contract) == 0
@@ -97,8 +116,11 @@ def test_seller_equal_to_buyer_is_refused(client, make_user, auth_headers, parti
     broker.locale = "en"  # API messages follow the caller's language; the assertion reads English
     db.session.commit()
     seller = parties[0]
-    response = client.post("/api/v1/contracts", headers=auth_headers(broker),
-                           json=_body(parties, buyer_org_id=seller.id))
+    response = client.post(
+        "/api/v1/contracts",
+        headers=auth_headers(broker),
+        json=_body(parties, buyer_org_id=seller.id),
+    )
     assert response.status_code == 422
     assert "different organisation" in response.json["error"]["fields"]["buyer_org_id"]
     assert _count(Contract) == 0
@@ -110,9 +132,16 @@ def test_web_form_refuses_bad_amounts_with_field_errors(app, make_user, parties)
     login(web, broker)
     web.get("/lang/en")  # the assertions below read the English messages
     seller, buyer = parties
-    base = {"title": "合同", "type": "transfer", "subtype": "patent",
-            "seller_org_id": str(seller.id), "buyer_org_id": str(buyer.id),
-            "field": "new_materials", "signed_on": "2025-06-01", "contract_amount": "100"}
+    base = {
+        "title": "合同",
+        "type": "transfer",
+        "subtype": "patent",
+        "seller_org_id": str(seller.id),
+        "buyer_org_id": str(buyer.id),
+        "field": "new_materials",
+        "signed_on": "2025-06-01",
+        "contract_amount": "100",
+    }
     cases = [
         ({"tech_amount": "200"}, "cannot exceed the contract amount"),
         ({"tech_amount": "-1"}, "cannot be negative"),
@@ -122,8 +151,10 @@ def test_web_form_refuses_bad_amounts_with_field_errors(app, make_user, parties)
         ({"tech_amount": "50", "buyer_org_id": str(seller.id)}, "different organisation"),
         ({"tech_amount": "50", "type": "nonsense"}, "Choose one of the contract types"),
         ({"tech_amount": "50", "subtype": "training"}, "does not belong to this contract type"),
-        ({"line_items-0-description": "设备", "line_items-0-amount": "3.555"},
-         "at most two decimal places"),
+        (
+            {"line_items-0-description": "设备", "line_items-0-amount": "3.555"},
+            "at most two decimal places",
+        ),
     ]
     for changes, message in cases:
         response = web.post("/contracts/new", data={**base, **changes})
@@ -134,10 +165,19 @@ def test_web_form_refuses_bad_amounts_with_field_errors(app, make_user, parties)
 
 def test_huge_amounts_round_trip_exactly(client, make_user, auth_headers, parties):
     broker = make_user("broker")
-    response = client.post("/api/v1/contracts", headers=auth_headers(broker), json=_body(
-        parties, contract_amount="1000000000000.00", tech_amount=None, line_items=[
-            {"description": "技术许可费", "amount": "999999999999.99"},
-            {"description": "设备", "amount": "0.01", "non_technical": True}]))
+    response = client.post(
+        "/api/v1/contracts",
+        headers=auth_headers(broker),
+        json=_body(
+            parties,
+            contract_amount="1000000000000.00",
+            tech_amount=None,
+            line_items=[
+                {"description": "技术许可费", "amount": "999999999999.99"},
+                {"description": "设备", "amount": "0.01", "non_technical": True},
+            ],
+        ),
+    )
     assert response.status_code == 201, response.json
     assert response.json["contract_amount"] == "1000000000000.00"
     assert response.json["tech_amount"] == "999999999999.99"
@@ -152,13 +192,19 @@ def test_huge_amounts_round_trip_exactly(client, make_user, auth_headers, partie
 
 def _registered(broker, parties) -> Contract:
     seller, buyer = parties
-    contract = ContractFactory(seller_org=seller, buyer_org=buyer, broker=broker,
-                               status="submitted", signed_on=date(2025, 5, 1))
+    contract = ContractFactory(
+        seller_org=seller,
+        buyer_org=buyer,
+        broker=broker,
+        status="submitted",
+        signed_on=date(2025, 5, 1),
+    )
     return contract
 
 
-def test_registered_contract_cannot_be_edited_anywhere(app, client, make_user, auth_headers,
-                                                       parties):
+def test_registered_contract_cannot_be_edited_anywhere(
+    app, client, make_user, auth_headers, parties
+):
     broker, admin = make_user("broker"), make_user("admin")
     contract = _registered(broker, parties)
     services.register_contract(admin, contract.id)
@@ -166,19 +212,24 @@ def test_registered_contract_cannot_be_edited_anywhere(app, client, make_user, a
     rows = _count(ContractHistory)
 
     for user in (broker, admin):
-        response = client.patch(f"/api/v1/contracts/{contract.id}", headers=auth_headers(user),
-                                json={"title": "改", "contract_amount": "1.00"})
+        response = client.patch(
+            f"/api/v1/contracts/{contract.id}",
+            headers=auth_headers(user),
+            json={"title": "改", "contract_amount": "1.00"},
+        )
         assert response.status_code == 409
         assert response.json["error"]["code"] == "contract_registered"
         assert response.json["error"]["fields"]["status"]
         web = app.test_client()
         login(web, user)
-        response = web.post(f"/contracts/{contract.id}/edit", data={"title": "改",
-                                                                    "contract_amount": "1"})
+        response = web.post(
+            f"/contracts/{contract.id}/edit", data={"title": "改", "contract_amount": "1"}
+        )
         assert response.status_code == 409
         assert web.get(f"/contracts/{contract.id}/edit").status_code == 302
-        response = client.post(f"/api/v1/contracts/{contract.id}/submit",
-                               headers=auth_headers(user))
+        response = client.post(
+            f"/api/v1/contracts/{contract.id}/submit", headers=auth_headers(user)
+        )
         assert response.status_code == 409
 
     db.session.expire_all()
@@ -206,11 +257,13 @@ def test_database_refuses_rewriting_history_and_registered_contracts(app, make_u
     broker, admin = make_user("broker"), make_user("admin")
     contract = _registered(broker, parties)
     services.register_contract(admin, contract.id)
-    for statement in ("UPDATE contract_history SET note = 'x'",
-                      "DELETE FROM contract_history",
-                      "UPDATE contracts SET contract_amount = 1",
-                      "UPDATE contracts SET status = 'draft'",
-                      "DELETE FROM contracts"):
+    for statement in (
+        "UPDATE contract_history SET note = 'x'",
+        "DELETE FROM contract_history",
+        "UPDATE contracts SET contract_amount = 1",
+        "UPDATE contracts SET status = 'draft'",
+        "DELETE FROM contracts",
+    ):
         with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
             conn.execute(sa.text(statement))
 
@@ -227,11 +280,21 @@ def test_web_save_that_dies_midway_leaves_nothing(app, make_user, parties, monke
     # The audit rows are written after the contract and its items were flushed.
     monkeypatch.setattr(services, "_record", explode)
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = web.post("/contracts/new", data={
-        "title": "合同", "type": "transfer", "subtype": "patent",
-        "seller_org_id": str(seller.id), "buyer_org_id": str(buyer.id),
-        "field": "new_materials", "signed_on": "2025-06-01", "contract_amount": "100",
-        "line_items-0-description": "开发", "line_items-0-amount": "100"})
+    response = web.post(
+        "/contracts/new",
+        data={
+            "title": "合同",
+            "type": "transfer",
+            "subtype": "patent",
+            "seller_org_id": str(seller.id),
+            "buyer_org_id": str(buyer.id),
+            "field": "new_materials",
+            "signed_on": "2025-06-01",
+            "contract_amount": "100",
+            "line_items-0-description": "开发",
+            "line_items-0-amount": "100",
+        },
+    )
     assert response.status_code == 500
     engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with engine.connect() as conn:

@@ -44,23 +44,51 @@ def world(app) -> dict[str, Any]:
     achievement = AchievementFactory(org=seller)
     demand = DemandFactory(org=buyer)
     queue_achievement = AchievementFactory(org=seller)
-    deal = Deal(demand_id=demand.id, achievement_id=achievement.id, buyer_org_id=buyer.id,
-                seller_org_id=seller.id, broker_id=users["broker"].id, stage="claimed",
-                source="match", reasons=[])
-    queued = Deal(demand_id=demand.id, achievement_id=queue_achievement.id, buyer_org_id=buyer.id,
-                  seller_org_id=seller.id, stage="suggested", source="match", reasons=[])
+    deal = Deal(
+        demand_id=demand.id,
+        achievement_id=achievement.id,
+        buyer_org_id=buyer.id,
+        seller_org_id=seller.id,
+        broker_id=users["broker"].id,
+        stage="claimed",
+        source="match",
+        reasons=[],
+    )
+    queued = Deal(
+        demand_id=demand.id,
+        achievement_id=queue_achievement.id,
+        buyer_org_id=buyer.id,
+        seller_org_id=seller.id,
+        stage="suggested",
+        source="match",
+        reasons=[],
+    )
     db.session.add_all([deal, queued])
     db.session.commit()
 
     def contract(status: str) -> int:
-        return ContractFactory(seller_org=seller, buyer_org=buyer, broker=users["broker"],
-                               status=status, signed_on=date(2025, 5, 1)).id
+        return ContractFactory(
+            seller_org=seller,
+            buyer_org=buyer,
+            broker=users["broker"],
+            status=status,
+            signed_on=date(2025, 5, 1),
+        ).id
 
     draft, submitted, registered = contract("draft"), contract("submitted"), contract("submitted")
     contract_services.register_contract(users["admin"], registered)
-    ids = {"D": deal.id, "Q": queued.id, "C": draft, "S": submitted, "G": registered,
-           "ACH": achievement.id, "OUT_ORG": outsider_org.id, "SELLER": seller.id,
-           "BUYER": buyer.id, "B2": users["other_broker"].id}
+    ids = {
+        "D": deal.id,
+        "Q": queued.id,
+        "C": draft,
+        "S": submitted,
+        "G": registered,
+        "ACH": achievement.id,
+        "OUT_ORG": outsider_org.id,
+        "SELLER": seller.id,
+        "BUYER": buyer.id,
+        "B2": users["other_broker"].id,
+    }
     return {"users": users, "ids": ids}
 
 
@@ -77,8 +105,10 @@ def _fill(template: Any, ids: dict[str, int]) -> Any:
 def _int_ids(body: Any) -> Any:
     """JSON bodies need integers where the template had ``{ID}`` placeholders."""
     if isinstance(body, dict):
-        return {k: int(v) if isinstance(v, str) and v.isdigit() and k.endswith("_id") else v
-                for k, v in body.items()}
+        return {
+            k: int(v) if isinstance(v, str) and v.isdigit() and k.endswith("_id") else v
+            for k, v in body.items()
+        }
     return body
 
 
@@ -93,8 +123,7 @@ WEB = [
     ("GET", "/deals/new", None, {A: 302, B: 200, B2: 200, AD: 200}),
     ("POST", "/deals/{Q}/claim", {}, {A: 302, B: 302, B2: 302}),
     ("POST", "/deals/{D}/stage", {"stage-stage": "contacting"}, {A: 302, B: 302, AD: 302}),
-    ("POST", "/deals/{D}/note", {"note-kind": "note", "note-note": "x"},
-     {A: 302, B: 302, AD: 302}),
+    ("POST", "/deals/{D}/note", {"note-kind": "note", "note-note": "x"}, {A: 302, B: 302, AD: 302}),
     ("POST", "/deals/{D}/release", {}, {A: 302, B: 302, AD: 302}),
     ("POST", "/deals/{D}/assign", {"assign-broker_id": "{B2}"}, {A: 302, AD: 302}),
     ("POST", "/interests", {"achievement_id": "{ACH}"}, {A: 302, E: 302, OUT: 302}),
@@ -110,23 +139,42 @@ WEB = [
 
 API = [
     ("POST", "/api/v1/interests", {"achievement_id": "{ACH}"}, {A: 401, E: 201, OUT: 201}),
-    ("GET", "/api/v1/deals", None, {A: 401, B: 200, B2: 200, AD: 200}),
-    ("POST", "/api/v1/deals", {"achievement_id": "{ACH}", "buyer_org_id": "{OUT_ORG}"},
-     {A: 401, B: 201, B2: 201, AD: 201}),
-    ("GET", "/api/v1/deals/{D}", None, {A: 401, B: 200, AD: 200}),
-    ("GET", "/api/v1/deals/{Q}", None, {A: 401, B: 200, B2: 200, AD: 200}),
+    ("GET", "/api/v1/deals", None, {A: 401, R: 200, E: 200, OUT: 200, B: 200, B2: 200, AD: 200}),
+    (
+        "POST",
+        "/api/v1/deals",
+        {"achievement_id": "{ACH}", "buyer_org_id": "{OUT_ORG}"},
+        {A: 401, B: 201, B2: 201, AD: 201},
+    ),
+    # The parties read their deal through the API as on the deal page (without the notes).
+    ("GET", "/api/v1/deals/{D}", None, {A: 401, R: 200, E: 200, B: 200, AD: 200}),
+    ("GET", "/api/v1/deals/{Q}", None, {A: 401, R: 200, E: 200, B: 200, B2: 200, AD: 200}),
     ("POST", "/api/v1/deals/{Q}/claim", {}, {A: 401, B: 200, B2: 200}),
     ("POST", "/api/v1/deals/{D}/claim", {}, {A: 401, B: 409, B2: 409}),
-    ("PATCH", "/api/v1/deals/{D}", {"stage": "contacting", "note": "x"},
-     {A: 401, B: 200, AD: 200}),
+    ("PATCH", "/api/v1/deals/{D}", {"stage": "contacting", "note": "x"}, {A: 401, B: 200, AD: 200}),
     ("POST", "/api/v1/deals/{D}/release", {}, {A: 401, B: 200, AD: 200}),
     ("PATCH", "/api/v1/deals/{D}", {"broker_id": "{B2}"}, {A: 401, AD: 200}),
-    ("GET", "/api/v1/contracts", None, {A: 401, R: 200, E: 200, OUT: 200, B: 200, B2: 200,
-                                        AD: 200}),
-    ("POST", "/api/v1/contracts", {"title": "t", "type": "consulting", "field": "agriculture",
-                                   "seller_org_id": "{SELLER}", "buyer_org_id": "{BUYER}",
-                                   "signed_on": "2025-01-02", "contract_amount": "10",
-                                   "tech_amount": "10"}, {A: 401, B: 201, B2: 201, AD: 201}),
+    (
+        "GET",
+        "/api/v1/contracts",
+        None,
+        {A: 401, R: 200, E: 200, OUT: 200, B: 200, B2: 200, AD: 200},
+    ),
+    (
+        "POST",
+        "/api/v1/contracts",
+        {
+            "title": "t",
+            "type": "consulting",
+            "field": "agriculture",
+            "seller_org_id": "{SELLER}",
+            "buyer_org_id": "{BUYER}",
+            "signed_on": "2025-01-02",
+            "contract_amount": "10",
+            "tech_amount": "10",
+        },
+        {A: 401, B: 201, B2: 201, AD: 201},
+    ),
     ("GET", "/api/v1/contracts/{C}", None, {A: 401, R: 200, E: 200, B: 200, AD: 200}),
     ("PATCH", "/api/v1/contracts/{C}", {"title": "new"}, {A: 401, B: 200, AD: 200}),
     ("POST", "/api/v1/contracts/{C}/submit", {}, {A: 401, B: 200, AD: 200}),
@@ -138,9 +186,13 @@ API = [
 
 
 def _cases(table: list[tuple]) -> list[Any]:
-    return [pytest.param(method, path, body, role, expected.get(role, 403),
-                         id=f"{method} {path} as {role}")
-            for method, path, body, expected in table for role in ROLES]
+    return [
+        pytest.param(
+            method, path, body, role, expected.get(role, 403), id=f"{method} {path} as {role}"
+        )
+        for method, path, body, expected in table
+        for role in ROLES
+    ]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "role", "status"), _cases(WEB))

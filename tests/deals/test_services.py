@@ -14,8 +14,12 @@ from tests.factories import AchievementFactory, DealFactory, DemandFactory
 
 
 def _events(deal: Deal) -> list[tuple[str, str | None, str | None]]:
-    return [(e.kind, e.from_stage, e.to_stage) for e in db.session.execute(
-        sa.select(DealEvent).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).scalars()]
+    return [
+        (e.kind, e.from_stage, e.to_stage)
+        for e in db.session.execute(
+            sa.select(DealEvent).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)
+        ).scalars()
+    ]
 
 
 def test_claim_release_and_reassign(app, make_user):
@@ -44,17 +48,22 @@ def test_stage_rules(app, make_user):
         services.change_stage(broker, deal.id, services.StageChange("failed"))
     assert "failure_reason" in error.value.fields
     with pytest.raises(ValidationError):
-        services.change_stage(broker, deal.id, services.StageChange("failed",
-                                                                    failure_reason="weather"))
+        services.change_stage(
+            broker, deal.id, services.StageChange("failed", failure_reason="weather")
+        )
     services.change_stage(broker, deal.id, services.StageChange("contacting", "联系中"))
     services.change_stage(broker, deal.id, services.StageChange("negotiating"))
     services.change_stage(broker, deal.id, services.StageChange("signed", "签了"))
     assert deal.stage == "signed" and deal.signed_at is not None
     with pytest.raises(InvalidTransition):
-        services.change_stage(broker, deal.id, services.StageChange("failed",
-                                                                    failure_reason="price"))
-    notes = db.session.execute(sa.select(OutboxMessage).where(
-        OutboxMessage.topic == "notify")).scalars().all()
+        services.change_stage(
+            broker, deal.id, services.StageChange("failed", failure_reason="price")
+        )
+    notes = (
+        db.session.execute(sa.select(OutboxMessage).where(OutboxMessage.topic == "notify"))
+        .scalars()
+        .all()
+    )
     assert len(notes) == 3 and all(n.payload["kind"] == "deal_stage" for n in notes)
     assert set(notes[-1].payload["org_ids"]) == {deal.seller_org_id, deal.buyer_org_id}
     assert notes[-1].payload["user_ids"] == [broker.id]

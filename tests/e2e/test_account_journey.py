@@ -12,8 +12,7 @@ from tests.e2e.conftest import screenshot, sign_out, switch_language
 pytestmark = pytest.mark.e2e
 
 
-def test_register_profile_language_and_sign_out(live_server: Any, page: Any,
-                                                new_page: Any) -> None:
+def test_register_profile_language_and_sign_out(live_server: Any, page: Any, new_page: Any) -> None:
     url = live_server.url
     page.goto(url + "/register")
     assert page.get_attribute("html", "lang") == "zh-CN"
@@ -28,8 +27,11 @@ def test_register_profile_language_and_sign_out(live_server: Any, page: Any,
     page.select_option("select[name=org_kind]", "university")
     page.select_option("select[name=region]", "330300")
     page.click("#register-form button[type=submit]")
-    page.wait_for_url(url + "/")
+    # A new account lands on its own workspace (我的工作台).
+    page.wait_for_url(url + "/workspace")
     assert page.locator(".alert-success").count() == 1
+    assert page.inner_text("h1") == "我的工作台"
+    screenshot(page, "workspace")
 
     page.goto(url + "/account")
     body = page.inner_text("main")

@@ -15,7 +15,13 @@ from marketplace.deals.models import Deal
 from marketplace.deals.suggestions import record_suggestion
 from marketplace.extensions import db
 from tests.e2e.conftest import screenshot, sign_in
-from tests.factories import PASSWORD, AchievementFactory, DemandFactory, OrganisationFactory
+from tests.factories import (
+    PASSWORD,
+    SIGNED_PDF,
+    AchievementFactory,
+    DemandFactory,
+    OrganisationFactory,
+)
 from tests.live import call, token_for
 
 pytestmark = pytest.mark.e2e
@@ -23,9 +29,12 @@ pytestmark = pytest.mark.e2e
 ACHIEVEMENT = "变电站智能巡检机器人"
 DEMAND = "变电站无人值守巡检需求"
 OTHER = "工业机器人视觉定位系统"
-REASONS = [{"code": "shared_terms", "terms": ["巡检", "机器人"]},
-           {"code": "same_field", "field": "advanced_manufacturing"},
-           {"code": "maturity", "level": 7}, {"code": "price_within_budget"}]
+REASONS = [
+    {"code": "shared_terms", "terms": ["巡检", "机器人"]},
+    {"code": "same_field", "field": "advanced_manufacturing"},
+    {"code": "maturity", "level": 7},
+    {"code": "price_within_budget"},
+]
 
 
 def _queue(server: Any, make_user: Any) -> tuple[int, int]:
@@ -41,16 +50,24 @@ def _queue(server: Any, make_user: Any) -> tuple[int, int]:
     db.session.commit()
     buyer_user = make_user("enterprise", org=buyer)
     deals = {deal.achievement_id: deal.id for deal in db.session.execute(sa.select(Deal)).scalars()}
-    status, body = call(server.url + "/api/v1/interests", "POST", {
-        "achievement_id": achievement.id, "demand_id": demand.id,
-        "note": "请尽快安排与研究院的技术对接。"}, token_for(server, buyer_user.email, PASSWORD))
+    status, body = call(
+        server.url + "/api/v1/interests",
+        "POST",
+        {
+            "achievement_id": achievement.id,
+            "demand_id": demand.id,
+            "note": "请尽快安排与研究院的技术对接。",
+        },
+        token_for(server, buyer_user.email, PASSWORD),
+    )
     assert status == 200, body  # 200, not 201: the interest joins the suggestion for the pair
     assert body["id"] == deals[achievement.id]
     return deals[achievement.id], deals[other.id]
 
 
 def test_broker_takes_deal_to_signature_and_admin_registers_contract(
-        live_server: Any, new_page: Any, make_user: Any) -> None:
+    live_server: Any, new_page: Any, make_user: Any
+) -> None:
     url = live_server.url
     broker, admin = make_user("broker", name="王经纪"), make_user("admin")
     deal_id, suggestion_id = _queue(live_server, make_user)
@@ -62,8 +79,7 @@ def test_broker_takes_deal_to_signature_and_admin_registers_contract(
     row = queue.locator(f"tr[data-deal='{deal_id}']")
     assert row.get_attribute("data-source") == "interest"
     assert ACHIEVEMENT in row.inner_text() and DEMAND in row.inner_text()
-    assert queue.locator(f"tr[data-deal='{suggestion_id}']").get_attribute(
-        "data-source") == "match"
+    assert queue.locator(f"tr[data-deal='{suggestion_id}']").get_attribute("data-source") == "match"
     screenshot(page, "broker-workspace")
 
     # Take it: the broker is on the deal from now on.
@@ -83,9 +99,11 @@ def test_broker_takes_deal_to_signature_and_admin_registers_contract(
     note_form.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator("[data-testid=timeline] [data-event=contact]").count() == 1
-    for stage, note in (("contacting", "约定下周二现场考察。"),
-                        ("negotiating", "双方就转让费 100 万元及设备款进行谈判。"),
-                        ("signed", "双方签署技术转让合同。")):
+    for stage, note in (
+        ("contacting", "约定下周二现场考察。"),
+        ("negotiating", "双方就转让费 100 万元及设备款进行谈判。"),
+        ("signed", "双方签署技术转让合同。"),
+    ):
         stage_form = page.locator("form[action$='/stage']")
         stage_form.locator("select[name=stage-stage]").select_option(stage)
         stage_form.locator("textarea[name=stage-note]").fill(note)
@@ -113,10 +131,18 @@ def test_broker_takes_deal_to_signature_and_admin_registers_contract(
     page.wait_for_url(lambda u: re.search(r"/contracts/\d+$", u) is not None)
     contract_url = page.url
     assert page.get_attribute("[data-status]", "data-status") == "draft"
-    assert page.inner_text("[data-testid=contract-amount]") == "¥1,000,000.00"
+    assert page.inner_text("[data-testid=contract-amount]") == "1,000,000.00元"
     # 技术交易额: the contract amount less the non-technical equipment.
-    assert page.inner_text("[data-testid=tech-amount]") == "¥800,000.00"
+    assert page.inner_text("[data-testid=tech-amount]") == "800,000.00元"
     assert page.locator("[data-testid=line-items] tbody tr").count() == 2
+    # The signed contract goes on file first: submission requires it.
+    page.set_input_files(
+        "#signed-copy-file",
+        files=[{"name": "签署本.pdf", "mimeType": "application/pdf", "buffer": SIGNED_PDF}],
+    )
+    page.click("form[action$='/signed-copy'] button")
+    page.wait_for_url(contract_url)
+    assert page.locator("[data-testid=signed-copy-link]").inner_text() == "签署本.pdf"
     page.click("form[action$='/submit'] button")
     page.wait_for_url(contract_url)
     assert page.get_attribute("[data-status]", "data-status") == "submitted"
@@ -145,5 +171,7 @@ def test_broker_takes_deal_to_signature_and_admin_registers_contract(
     assert page.locator(f"a[href='{contract_url.removeprefix(url)}']").count() == 1
     page.goto(url + "/broker")
     assert queue.locator(f"tr[data-deal='{deal_id}']").count() == 0
-    assert page.locator(f"[data-testid=board] [data-column=signed] [data-deal='{deal_id}']"
-                        ).count() == 1
+    assert (
+        page.locator(f"[data-testid=board] [data-column=signed] [data-deal='{deal_id}']").count()
+        == 1
+    )

@@ -14,8 +14,8 @@ import pytest
 
 from marketplace.contracts.services import local_today
 from tests.e2e.conftest import screenshot, sign_in
-from tests.factories import PASSWORD, OrganisationFactory
-from tests.live import call, token_for
+from tests.factories import PASSWORD, SIGNED_PDF, OrganisationFactory
+from tests.live import call, token_for, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -34,31 +34,59 @@ def _submitted_contracts(server: Any, broker: Any, admin: Any) -> int:
     today = local_today()
     ids = []
     for contract in (
-        {"title": "汽车零部件激光焊接工艺技术转让合同", "type": "transfer", "subtype": "patent",
-         "signed_on": today.isoformat(), "contract_amount": str(AMOUNT),
-         "line_items": [{"description": "专利转让费", "amount": str(TECH)},
-                        {"description": "焊接设备", "amount": str(AMOUNT - TECH),
-                         "non_technical": True}]},
-        {"title": "去年签订的技术服务合同", "type": "service", "subtype": "service",
-         "signed_on": date(today.year - 1, 1, 2).isoformat(), "contract_amount": "990000.00",
-         "tech_amount": "990000.00"},
+        {
+            "title": "汽车零部件激光焊接工艺技术转让合同",
+            "type": "transfer",
+            "subtype": "patent",
+            "signed_on": today.isoformat(),
+            "contract_amount": str(AMOUNT),
+            "line_items": [
+                {"description": "专利转让费", "amount": str(TECH)},
+                {"description": "焊接设备", "amount": str(AMOUNT - TECH), "non_technical": True},
+            ],
+        },
+        {
+            "title": "去年签订的技术服务合同",
+            "type": "service",
+            "subtype": "service",
+            "signed_on": date(today.year - 1, 1, 2).isoformat(),
+            "contract_amount": "990000.00",
+            "tech_amount": "990000.00",
+        },
     ):
-        status, body = call(server.url + "/api/v1/contracts", "POST", {
-            **contract, "seller_org_id": seller.id, "buyer_org_id": buyer.id,
-            "field": "advanced_manufacturing"}, as_broker)
+        status, body = call(
+            server.url + "/api/v1/contracts",
+            "POST",
+            {
+                **contract,
+                "seller_org_id": seller.id,
+                "buyer_org_id": buyer.id,
+                "field": "advanced_manufacturing",
+            },
+            as_broker,
+        )
         assert status == 201, body
         ids.append(body["id"])
-        status, body = call(f"{server.url}/api/v1/contracts/{body['id']}/submit", "POST",
-                            token=as_broker)
+        status, body = upload(
+            f"{server.url}/api/v1/contracts/{body['id']}/signed-copy",
+            "file",
+            "signed.pdf",
+            SIGNED_PDF,
+            as_broker,
+        )
+        assert status == 201, body
+        status, body = call(
+            f"{server.url}/api/v1/contracts/{ids[-1]}/submit", "POST", token=as_broker
+        )
         assert status == 200, body
-    status, body = call(f"{server.url}/api/v1/contracts/{ids[1]}/register", "POST",
-                        token=as_admin)
+    status, body = call(f"{server.url}/api/v1/contracts/{ids[1]}/register", "POST", token=as_admin)
     assert status == 200, body  # the worker applies it to the rollup meanwhile
     return ids[0]
 
 
 def test_registered_contract_reaches_dashboard_and_xlsx_export(
-        live_server: Any, new_page: Any, make_user: Any, tmp_path: Any) -> None:
+    live_server: Any, new_page: Any, make_user: Any, tmp_path: Any
+) -> None:
     url = live_server.url
     broker, admin = make_user("broker"), make_user("admin")
     contract_id = _submitted_contracts(live_server, broker, admin)
@@ -87,11 +115,11 @@ def test_registered_contract_reaches_dashboard_and_xlsx_export(
         time.sleep(0.5)
     assert page.locator("#scope-year option[selected]").inner_text() == str(year)
     headline = page.locator("#headline")
-    assert "123.45" in headline.locator("[data-figure=contract_amount]").inner_text()  # 万元
-    assert "¥1,234,500.00" in headline.inner_text()
-    assert "100" in headline.locator("[data-figure=tech_amount]").inner_text()
+    assert headline.locator("[data-figure=contract_amount]").inner_text() == "123.45万元"
+    assert headline.locator("[data-figure=tech_amount]").inner_text() == "100.00万元"
     by_type = page.locator("[data-table=by_type] tr[data-code=transfer]")
-    assert "1,234,500.00" in by_type.inner_text() and "1,000,000.00" in by_type.inner_text()
+    # Table cells are numbers in the column's unit (万元).
+    assert by_type.inner_text().split("\t")[2:] == ["123.45", "100.00"]
     assert page.locator("[data-table=by_type] tr[data-code=service]").count() == 0
     screenshot(page, "dashboard")
 

@@ -34,14 +34,24 @@ def _published_achievements() -> dict[str, Any]:
     university = OrganisationFactory(name="浙江环境工程研究院", kind="institute")
     made = {
         BEST: AchievementFactory(
-            org=university, title=BEST, field="environment", maturity=7,
-            price=Decimal("600000"), keywords=["印染废水", "膜分离", "中水回用"],
+            org=university,
+            title=BEST,
+            field="environment",
+            maturity=7,
+            price=Decimal("600000"),
+            keywords=["印染废水", "膜分离", "中水回用"],
             body="采用陶瓷膜与反渗透组合工艺处理印染废水，出水回用于漂染工序，"
-                 "中水回用率达70%，已在三家印染企业稳定运行。"),
+            "中水回用率达70%，已在三家印染企业稳定运行。",
+        ),
         SECOND: AchievementFactory(
-            org=university, title=SECOND, field="environment", maturity=5,
-            price=Decimal("300000"), keywords=["印染废水", "臭氧催化氧化"],
-            body="以臭氧催化氧化深度处理印染废水，COD去除率85%以上。"),
+            org=university,
+            title=SECOND,
+            field="environment",
+            maturity=5,
+            price=Decimal("300000"),
+            keywords=["印染废水", "臭氧催化氧化"],
+            body="以臭氧催化氧化深度处理印染废水，COD去除率85%以上。",
+        ),
         UNRELATED: AchievementFactory(org=university, title=UNRELATED),
     }
     for achievement in made.values():
@@ -59,7 +69,8 @@ def _published_achievements() -> dict[str, Any]:
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
 def test_enterprise_posts_demand_sees_ranked_matches_and_expresses_interest(
-        live_server: Any, new_page: Any, make_user: Any, language: str) -> None:
+    live_server: Any, new_page: Any, make_user: Any, language: str
+) -> None:
     url = live_server.url
     enterprise, admin = make_user("enterprise"), make_user("admin")
     achievements = _published_achievements()
@@ -73,8 +84,11 @@ def test_enterprise_posts_demand_sees_ranked_matches_and_expresses_interest(
     if language == "en":
         assert page.inner_text("h1") == "New demand"
     page.fill("[name=title]", DEMAND)
-    page.fill("[name=body]", "我公司是温州的印染企业，日排印染废水三千吨，需要低成本的深度处理"
-                             "与中水回用技术，要求出水稳定达标并回用于生产。")
+    page.fill(
+        "[name=body]",
+        "我公司是温州的印染企业，日排印染废水三千吨，需要低成本的深度处理"
+        "与中水回用技术，要求出水稳定达标并回用于生产。",
+    )
     page.select_option("[name=field]", "environment")
     page.fill("[name=budget_min]", "200000")
     page.fill("[name=budget_max]", "1000000")
@@ -90,8 +104,12 @@ def test_enterprise_posts_demand_sees_ranked_matches_and_expresses_interest(
     demand_id = int(demand_url.rstrip("/").rsplit("/", 1)[1])
 
     # The approval page is journey 1's; here the administrator approves through the API.
-    status, body = call(f"{url}/api/v1/demands/{demand_id}/review", "POST",
-                        {"decision": "approve"}, token_for(live_server, admin.email, PASSWORD))
+    status, body = call(
+        f"{url}/api/v1/demands/{demand_id}/review",
+        "POST",
+        {"decision": "approve"},
+        token_for(live_server, admin.email, PASSWORD),
+    )
     assert status == 200 and body["status"] == "published", body
 
     # Matches are computed by the worker after publication: reload until they are there.
@@ -118,8 +136,9 @@ def test_enterprise_posts_demand_sees_ranked_matches_and_expresses_interest(
     if language == "en":
         assert panel.locator(".card-header").inner_text() == "Matching achievements"
         assert shared.startswith("Shared key terms")
-        assert best.locator("[data-reason=price_within_budget]").inner_text() == \
-            "Price within budget"
+        assert (
+            best.locator("[data-reason=price_within_budget]").inner_text() == "Price within budget"
+        )
     else:
         assert shared.startswith("共同关键词")
         screenshot(page, "demand-matches")

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.e2e
 TITLE = "低温等离子体处理印染废水的膜分离技术"
 
 
-def test_researcher_lists_admin_approves_search_finds(live_server: Any, new_page: Any,
-                                                      make_user: Any) -> None:
+def test_researcher_lists_admin_approves_search_finds(
+    live_server: Any, new_page: Any, make_user: Any
+) -> None:
     researcher, admin = make_user("researcher"), make_user("admin")
     url = live_server.url
 
@@ -25,8 +26,11 @@ def test_researcher_lists_admin_approves_search_finds(live_server: Any, new_page
     sign_in(page, live_server, researcher.email, PASSWORD)
     page.goto(url + "/achievements/new")
     page.fill("[name=title]", TITLE)
-    page.fill("[name=body]", "本成果采用低温等离子体耦合陶瓷膜分离，处理印染废水，COD去除率达95%，"
-                             "已在温州两家印染企业完成中试。")
+    page.fill(
+        "[name=body]",
+        "本成果采用低温等离子体耦合陶瓷膜分离，处理印染废水，COD去除率达95%，"
+        "已在温州两家印染企业完成中试。",
+    )
     page.select_option("[name=field]", "environment")
     page.select_option("[name=maturity]", "6")
     page.select_option("[name=ip_type]", "invention_patent")

@@ -24,11 +24,11 @@ def _fake_extract(title: str, text: str, limit: int = 8) -> list[str]:
 def keyword_extractor(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Use the real extractor when it exists; otherwise a test double with its signature."""
     try:
-        module = importlib.import_module("marketplace.search.keywords")
+        module = importlib.import_module("marketplace.text.keywords")
     except ImportError:
-        module = types.ModuleType("marketplace.search.keywords")
+        module = types.ModuleType("marketplace.text.keywords")
         module.extract_keywords = _fake_extract  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "marketplace.search.keywords", module)
+        monkeypatch.setitem(sys.modules, "marketplace.text.keywords", module)
     yield module
 
 
@@ -36,7 +36,9 @@ def keyword_extractor(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def orgs(app: Any) -> dict[str, Any]:
     from tests.factories import OrganisationFactory
 
-    return {"uni": OrganisationFactory(kind="university", name="甲大学"),
-            "uni2": OrganisationFactory(kind="university", name="乙大学"),
-            "ent": OrganisationFactory(kind="enterprise", name="丙公司"),
-            "ent2": OrganisationFactory(kind="enterprise", name="丁公司")}
+    return {
+        "uni": OrganisationFactory(kind="university", name="甲大学"),
+        "uni2": OrganisationFactory(kind="university", name="乙大学"),
+        "ent": OrganisationFactory(kind="enterprise", name="丙公司"),
+        "ent2": OrganisationFactory(kind="enterprise", name="丁公司"),
+    }

@@ -18,11 +18,18 @@ ACTORS = ("anonymous", "owner", "researcher_other", "enterprise", "broker", "adm
 @pytest.fixture
 def world(users, make_user):
     owner = users["researcher"]
-    actors = {"anonymous": None, "owner": make_user("researcher", org=owner.org),
-              "researcher_other": make_user("researcher"), "enterprise": users["enterprise"],
-              "broker": users["broker"], "admin": users["admin"]}
-    listings = {status: AchievementFactory(org=owner.org, status=status,
-                                           title=f"成果-{status}") for status in STATUSES}
+    actors = {
+        "anonymous": None,
+        "owner": make_user("researcher", org=owner.org),
+        "researcher_other": make_user("researcher"),
+        "enterprise": users["enterprise"],
+        "broker": users["broker"],
+        "admin": users["admin"],
+    }
+    listings = {
+        status: AchievementFactory(org=owner.org, status=status, title=f"成果-{status}")
+        for status in STATUSES
+    }
     return actors, listings
 
 
@@ -46,8 +53,9 @@ def test_web_matrix(client, world, login_as, actor):
     for status, listing in listings.items():
         response = client.get(f"/achievements/{listing.id}")
         assert response.status_code == (200 if _may_read(actor, status) else 404), (actor, status)
-        edit = client.post(f"/listings/{listing.id}/edit",
-                           data={"title": "被篡改", "body": "x", "save": "1"})
+        edit = client.post(
+            f"/listings/{listing.id}/edit", data={"title": "被篡改", "body": "x", "save": "1"}
+        )
         for action in ("submit", "close", "delete"):
             client.post(f"/listings/{listing.id}/{action}")
         db.session.expire_all()
@@ -82,28 +90,49 @@ def test_api_matrix(client, world, auth_headers, actor):
         assert listing.title == f"成果-{status}" and listing.status == status
 
 
-@pytest.mark.parametrize(("actor", "status"), [
-    ("anonymous", 401), ("owner", 403), ("researcher_other", 403), ("enterprise", 403),
-    ("broker", 403), ("admin", 200)])
+@pytest.mark.parametrize(
+    ("actor", "status"),
+    [
+        ("anonymous", 401),
+        ("owner", 403),
+        ("researcher_other", 403),
+        ("enterprise", 403),
+        ("broker", 403),
+        ("admin", 200),
+    ],
+)
 def test_api_review_is_for_admins(client, world, auth_headers, actor, status):
     actors, listings = world
     headers = auth_headers(actors[actor]) if actors[actor] is not None else {}
-    response = client.post(f"/api/v1/achievements/{listings['pending'].id}/review",
-                           json={"decision": "approve"}, headers=headers)
+    response = client.post(
+        f"/api/v1/achievements/{listings['pending'].id}/review",
+        json={"decision": "approve"},
+        headers=headers,
+    )
     assert response.status_code == status
 
 
-@pytest.mark.parametrize(("actor", "create_achievement", "create_demand"), [
-    ("anonymous", 401, 401), ("owner", 201, 403), ("enterprise", 403, 201),
-    ("broker", 403, 403), ("admin", 403, 403)])
-def test_api_create_by_role(client, world, auth_headers, actor, create_achievement,
-                            create_demand):
+@pytest.mark.parametrize(
+    ("actor", "create_achievement", "create_demand"),
+    [
+        ("anonymous", 401, 401),
+        ("owner", 201, 403),
+        ("enterprise", 403, 201),
+        ("broker", 403, 403),
+        ("admin", 403, 403),
+    ],
+)
+def test_api_create_by_role(client, world, auth_headers, actor, create_achievement, create_demand):
     actors, _ = world
     headers = auth_headers(actors[actor]) if actors[actor] is not None else {}
-    assert client.post("/api/v1/achievements", json={"title": "新成果"},
-                       headers=headers).status_code == create_achievement
-    assert client.post("/api/v1/demands", json={"title": "新需求"},
-                       headers=headers).status_code == create_demand
+    assert (
+        client.post("/api/v1/achievements", json={"title": "新成果"}, headers=headers).status_code
+        == create_achievement
+    )
+    assert (
+        client.post("/api/v1/demands", json={"title": "新需求"}, headers=headers).status_code
+        == create_demand
+    )
 
 
 PAGES = {
@@ -113,10 +142,22 @@ PAGES = {
     "/achievements/export.csv": dict.fromkeys(ACTORS, 200),
     "/my/achievements": {**dict.fromkeys(ACTORS, 200), "anonymous": 302},
     "/my/applications": {**dict.fromkeys(ACTORS, 200), "anonymous": 302},
-    "/achievements/new": {"anonymous": 302, "owner": 200, "researcher_other": 200,
-                          "enterprise": 403, "broker": 403, "admin": 403},
-    "/demands/new": {"anonymous": 302, "owner": 403, "researcher_other": 403,
-                     "enterprise": 200, "broker": 403, "admin": 403},
+    "/achievements/new": {
+        "anonymous": 302,
+        "owner": 200,
+        "researcher_other": 200,
+        "enterprise": 403,
+        "broker": 403,
+        "admin": 403,
+    },
+    "/demands/new": {
+        "anonymous": 302,
+        "owner": 403,
+        "researcher_other": 403,
+        "enterprise": 200,
+        "broker": 403,
+        "admin": 403,
+    },
     "/admin/listings": {**dict.fromkeys(ACTORS, 403), "anonymous": 302, "admin": 200},
     "/listings/import": {**dict.fromkeys(ACTORS, 200), "anonymous": 302, "broker": 403},
 }
@@ -133,8 +174,9 @@ def test_pages_by_role(client, world, login_as, actor):
 @pytest.mark.parametrize("actor", ACTORS)
 def test_challenge_applications_are_private(client, world, auth_headers, users, actor):
     actors, _ = world
-    demand = DemandFactory(org=users["enterprise"].org, is_challenge=True, bounty=1000000,
-                           applications_close_on=None)
+    demand = DemandFactory(
+        org=users["enterprise"].org, is_challenge=True, bounty=1000000, applications_close_on=None
+    )
     headers = auth_headers(actors[actor]) if actors[actor] is not None else {}
     response = client.get(f"/api/v1/demands/{demand.id}/applications", headers=headers)
     expected = {"anonymous": 401, "enterprise": 200, "admin": 200}.get(actor, 404)

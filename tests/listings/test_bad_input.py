@@ -58,8 +58,11 @@ def _form_data(kind, field, value):
     return {key: str(v) if isinstance(v, int) else v for key, v in data.items()}
 
 
-@pytest.mark.parametrize(("kind", "field", "value", "form_field"), BAD,
-                         ids=[f"{b[0]}-{b[1]}-{str(b[2])[:12]!r}" for b in BAD])
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "form_field"),
+    BAD,
+    ids=[f"{b[0]}-{b[1]}-{str(b[2])[:12]!r}" for b in BAD],
+)
 def test_bad_value_via_api(client, users, auth_headers, kind, field, value, form_field):
     user = users["researcher" if kind == "achievement" else "enterprise"]
     payload = achievement_payload() if kind == "achievement" else demand_payload()
@@ -71,25 +74,40 @@ def test_bad_value_via_api(client, users, auth_headers, kind, field, value, form
     assert listing_count() == 0
 
 
-@pytest.mark.parametrize(("kind", "field", "value", "form_field"), BAD,
-                         ids=[f"{b[0]}-{b[1]}-{str(b[2])[:12]!r}" for b in BAD])
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "form_field"),
+    BAD,
+    ids=[f"{b[0]}-{b[1]}-{str(b[2])[:12]!r}" for b in BAD],
+)
 def test_bad_value_via_web_form(client, users, login_as, kind, field, value, form_field):
     login_as(users["researcher" if kind == "achievement" else "enterprise"])
     response = client.post(f"/{kind}s/new", data=_form_data(kind, field, value))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "invalid-feedback" in page  # the message sits under the field
+    if "\x00" in str(value):
+        # Refused by the request boundary before the form is read (docs/security.md): the
+        # error page names the field.
+        assert f"{form_field}: " in page
+    else:
+        assert "invalid-feedback" in page  # the message sits under the field
     assert "<script>alert(1)" not in page and "<iframe src=//evil>" not in page
     assert listing_count() == 0
 
 
 def test_raw_json_nan_and_huge_numbers_are_refused(client, users, auth_headers):
     headers = auth_headers(users["researcher"])
-    for raw in ('{"title": "x", "price": NaN}', '{"title": "x", "price": 1e30}',
-                '{"title": "x", "price": Infinity}', '{"title": "x", "maturity": 6.5}',
-                '{"title": "x", "unknown_key": 1}', '{"title": ', "[]"):
-        response = client.post("/api/v1/achievements", data=raw, headers=headers,
-                               content_type="application/json")
+    for raw in (
+        '{"title": "x", "price": NaN}',
+        '{"title": "x", "price": 1e30}',
+        '{"title": "x", "price": Infinity}',
+        '{"title": "x", "maturity": 6.5}',
+        '{"title": "x", "unknown_key": 1}',
+        '{"title": ',
+        "[]",
+    ):
+        response = client.post(
+            "/api/v1/achievements", data=raw, headers=headers, content_type="application/json"
+        )
         assert response.status_code in (400, 422), (raw, response.status_code)
         assert "error" in response.json
     assert listing_count() == 0
@@ -98,8 +116,11 @@ def test_raw_json_nan_and_huge_numbers_are_refused(client, users, auth_headers):
 def test_patch_with_bad_values_changes_nothing(client, users, auth_headers):
     headers = auth_headers(users["enterprise"])
     created = client.post("/api/v1/demands", json=demand_payload(), headers=headers).json
-    response = client.patch(f"/api/v1/demands/{created['id']}",
-                            json={"budget_min": "900000", "title": ""}, headers=headers)
+    response = client.patch(
+        f"/api/v1/demands/{created['id']}",
+        json={"budget_min": "900000", "title": ""},
+        headers=headers,
+    )
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {"budget_max", "title"}
     again = client.get(f"/api/v1/demands/{created['id']}", headers=headers).json
@@ -108,29 +129,40 @@ def test_patch_with_bad_values_changes_nothing(client, users, auth_headers):
 
 # -- attachments ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def draft(client, users, auth_headers):
-    response = client.post("/api/v1/achievements", json=achievement_payload(),
-                           headers=auth_headers(users["researcher"]))
+    response = client.post(
+        "/api/v1/achievements",
+        json=achievement_payload(),
+        headers=auth_headers(users["researcher"]),
+    )
     return response.json["id"]
 
 
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("report.pdf", EXE, "Programs cannot be uploaded"),
-    ("report.pdf", ELF, "Programs cannot be uploaded"),
-    ("report.pdf", b"%PDF-1.4 but nothing else", "not a readable PDF"),
-    ("photo.png", b"plain text pretending", "Only PDF documents"),
-    ("empty.pdf", b"", "empty"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("report.pdf", EXE, "Programs cannot be uploaded"),
+        ("report.pdf", ELF, "Programs cannot be uploaded"),
+        ("report.pdf", b"%PDF-1.4 but nothing else", "not a readable PDF"),
+        ("photo.png", b"plain text pretending", "Only PDF documents"),
+        ("empty.pdf", b"", "empty"),
+    ],
+)
 def test_bad_attachments_are_refused(client, users, login_as, draft, app, name, data, message):
     login_as(users["researcher"])
     client.get("/lang/en")  # the assertions below read the English messages
-    response = client.post(f"/listings/{draft}/attachments",
-                           data={"file": (io.BytesIO(data), name)},
-                           content_type="multipart/form-data", follow_redirects=True)
+    response = client.post(
+        f"/listings/{draft}/attachments",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     from pathlib import Path
+
     upload_dir = Path(app.config["UPLOAD_DIR"])
     assert not upload_dir.exists() or not any(upload_dir.iterdir())
 
@@ -139,30 +171,38 @@ def test_attachment_too_large(client, users, login_as, draft, make_app):
     login_as(users["researcher"])
     client.get("/lang/en")  # the assertions below read the English messages
     client.application.config["ATTACHMENT_MAX_BYTES"] = len(PDF) - 1
-    response = client.post(f"/listings/{draft}/attachments",
-                           data={"file": (io.BytesIO(PDF), "a.pdf")},
-                           content_type="multipart/form-data", follow_redirects=True)
+    response = client.post(
+        f"/listings/{draft}/attachments",
+        data={"file": (io.BytesIO(PDF), "a.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "larger than" in response.get_data(as_text=True)
 
 
 def test_good_attachments_stored_with_random_names_and_served_only_to_allowed(
-        client, users, login_as, draft, app, make_user):
+    client, users, login_as, draft, app, make_user
+):
     login_as(users["researcher"])
     for name, data in (("方案.pdf", PDF), ("../../etc/passwd.png", PNG)):
-        response = client.post(f"/listings/{draft}/attachments",
-                               data={"file": (io.BytesIO(data), name)},
-                               content_type="multipart/form-data")
+        response = client.post(
+            f"/listings/{draft}/attachments",
+            data={"file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 302
-    from pathlib import Path
 
     import sqlalchemy as sa
 
     from marketplace.extensions import db
     from marketplace.listings.models import Attachment
+
     files = db.session.execute(sa.select(Attachment).order_by(Attachment.id)).scalars().all()
     assert [f.content_type for f in files] == ["application/pdf", "image/png"]
     assert files[1].original_name == "passwd.png"
-    stored = sorted(p.name for p in Path(app.config["UPLOAD_DIR"]).iterdir())
+    from marketplace import storage
+
+    stored = storage.names()  # uploads live in the database now, not under UPLOAD_DIR
     assert sorted(f.stored_name for f in files) == stored
     assert all("方案" not in name and "passwd" not in name for name in stored)
     response = client.get(f"/attachments/{files[0].id}")

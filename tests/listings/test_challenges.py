@@ -18,20 +18,29 @@ from tests.listings.helpers import EXE, PDF
 
 @pytest.fixture
 def challenge(users):
-    return DemandFactory(org=users["enterprise"].org, is_challenge=True, bounty=2000000,
-                         applications_open_on=date.today() - timedelta(days=1),
-                         applications_close_on=date.today() + timedelta(days=30))
+    return DemandFactory(
+        org=users["enterprise"].org,
+        is_challenge=True,
+        bounty=2000000,
+        applications_open_on=date.today() - timedelta(days=1),
+        applications_close_on=date.today() + timedelta(days=30),
+    )
 
 
 def _proposal(**kw):
-    data = {"summary": "基于数字孪生的方案", "team": "教授一名，博士三名",
-            "plan": "十二个月完成样机", "requested_amount": "1500000"}
+    data = {
+        "summary": "基于数字孪生的方案",
+        "team": "教授一名，博士三名",
+        "plan": "十二个月完成样机",
+        "requested_amount": "1500000",
+    }
     data.update(kw)
     return challenges.ApplicationInput(**data)
 
 
 def test_apply_decide_and_applicant_sees_status_reason_and_counts(
-        client, users, make_user, login_as, challenge):
+    client, users, make_user, login_as, challenge
+):
     researcher, enterprise = users["researcher"], users["enterprise"]
     application = challenges.apply_to_challenge(researcher, challenge.id, _proposal())
     other = make_user("researcher")
@@ -43,10 +52,13 @@ def test_apply_decide_and_applicant_sees_status_reason_and_counts(
         challenges.decide_application(enterprise, application.id, "shortlist", "strong_team")
     counts = challenges.challenge_counts(challenge.id)
     assert (counts.applications, counts.shortlisted) == (2, 1)
-    challenges.decide_application(enterprise, application.id, "decline", "over_budget",
-                                  "预算超出")
-    kinds = [p["kind"] for p in db.session.execute(
-        sa.select(OutboxMessage.payload).where(OutboxMessage.topic == "notify")).scalars()]
+    challenges.decide_application(enterprise, application.id, "decline", "over_budget", "预算超出")
+    kinds = [
+        p["kind"]
+        for p in db.session.execute(
+            sa.select(OutboxMessage.payload).where(OutboxMessage.topic == "notify")
+        ).scalars()
+    ]
     assert kinds.count("challenge_application") == 2 and kinds.count("application_status") == 2
 
     login_as(researcher)
@@ -76,12 +88,14 @@ def test_outsiders_cannot_decide(users, make_user, challenge):
 
 def test_bad_applications(users, challenge):
     with pytest.raises(ValidationError) as error:
-        challenges.apply_to_challenge(users["researcher"], challenge.id,
-                                      _proposal(summary="", requested_amount="NaN"))
+        challenges.apply_to_challenge(
+            users["researcher"], challenge.id, _proposal(summary="", requested_amount="NaN")
+        )
     assert set(error.value.fields) == {"summary", "requested_amount"}
     with pytest.raises(ValidationError) as error:
-        challenges.apply_to_challenge(users["researcher"], challenge.id,
-                                      _proposal(requested_amount="99000000"))
+        challenges.apply_to_challenge(
+            users["researcher"], challenge.id, _proposal(requested_amount="99000000")
+        )
     assert "requested_amount" in error.value.fields
     application = challenges.apply_to_challenge(users["researcher"], challenge.id, _proposal())
     with pytest.raises(ValidationError) as error:
@@ -99,16 +113,23 @@ def test_closed_window_refuses_applications(users, challenge):
 def test_apply_through_the_web_with_attachment(client, users, login_as, challenge):
     login_as(users["researcher"])
     client.get("/lang/en")  # the assertions below read the English messages
-    data = {"summary": "方案", "team": "团队", "plan": "计划", "requested_amount": "100000",
-            "attachment": (io.BytesIO(EXE), "plan.pdf")}
-    response = client.post(f"/demands/{challenge.id}/apply", data=data,
-                           content_type="multipart/form-data")
+    data = {
+        "summary": "方案",
+        "team": "团队",
+        "plan": "计划",
+        "requested_amount": "100000",
+        "attachment": (io.BytesIO(EXE), "plan.pdf"),
+    }
+    response = client.post(
+        f"/demands/{challenge.id}/apply", data=data, content_type="multipart/form-data"
+    )
     assert response.status_code == 422
     assert "Programs cannot be uploaded" in response.get_data(as_text=True)
     assert challenges.challenge_counts(challenge.id).applications == 0
     data["attachment"] = (io.BytesIO(PDF), "plan.pdf")
-    response = client.post(f"/demands/{challenge.id}/apply", data=data,
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/demands/{challenge.id}/apply", data=data, content_type="multipart/form-data"
+    )
     assert response.status_code == 302
     application = challenges.own_application(users["researcher"], challenge.id)
     files = challenges.application_attachments(application)

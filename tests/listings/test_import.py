@@ -17,8 +17,10 @@ from tests.conftest import ROOT, SHARED_DATA
 from tests.listings.helpers import listing_count, outbox_ids
 
 # The shared data sits beside the checkout (../shared); a git worktree is one level deeper.
-_DATA = next((path for path in (SHARED_DATA, ROOT.parent.parent / "shared" / "data")
-              if path.is_dir()), SHARED_DATA)
+_DATA = next(
+    (path for path in (SHARED_DATA, ROOT.parent.parent / "shared" / "data") if path.is_dir()),
+    SHARED_DATA,
+)
 ACHIEVEMENTS = _DATA / "listings" / "achievements.jsonl"
 DEMANDS = _DATA / "listings" / "demands.jsonl"
 
@@ -29,11 +31,15 @@ def test_cli_imports_real_achievements_and_reimport_creates_no_duplicates(app):
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     assert "2657 created" in result.output
-    published = db.session.execute(sa.select(sa.func.count()).select_from(Listing).where(
-        Listing.status == "published", Listing.kind == "achievement")).scalar_one()
+    published = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Listing)
+        .where(Listing.status == "published", Listing.kind == "achievement")
+    ).scalar_one()
     assert published == 2657
-    unclassified = db.session.execute(sa.select(sa.func.count()).select_from(Listing).where(
-        Listing.field.is_(None))).scalar_one()
+    unclassified = db.session.execute(
+        sa.select(sa.func.count()).select_from(Listing).where(Listing.field.is_(None))
+    ).scalar_one()
     assert unclassified == 140  # rows without a field are kept, shown as unclassified
     assert len(outbox_ids("search")) == 2657 and len(outbox_ids("matching")) == 2657
     result = runner.invoke(args=args)
@@ -43,7 +49,8 @@ def test_cli_imports_real_achievements_and_reimport_creates_no_duplicates(app):
 
 def test_cli_imports_real_demands(app):
     result = app.test_cli_runner().invoke(
-        args=["import", "demands", str(DEMANDS), "--org", "示例企业", "--publish"])
+        args=["import", "demands", str(DEMANDS), "--org", "示例企业", "--publish"]
+    )
     assert result.exit_code == 0, result.output
     assert listing_count() == 1508
 
@@ -57,8 +64,14 @@ def _jsonl(rows):
 
 
 ROWS = [
-    {"ref": "R1", "title": "一种茶叶杀青设备", "summary": "滚筒式杀青", "field": "agriculture",
-     "maturity": 6, "price": "80000.00"},
+    {
+        "ref": "R1",
+        "title": "一种茶叶杀青设备",
+        "summary": "滚筒式杀青",
+        "field": "agriculture",
+        "maturity": 6,
+        "price": "80000.00",
+    },
     {"ref": "R2", "title": "", "summary": "没有标题", "price": "NaN"},
     {"ref": "R3", "title": "水处理膜", "summary": "反渗透", "field": "water", "maturity": 12},
     {"ref": "R1", "title": "重复的参考号"},
@@ -116,8 +129,11 @@ def test_xlsx_with_typed_cells_and_gbk_csv(orgs):
 
 
 def test_malformed_files_are_refused_with_a_message(orgs):
-    for data, fmt in ((b"PK\x03\x04 not really a zip", "xlsx"), (b"\x00\x01garbage", "xlsx"),
-                      (b"no,name,column\n1,2,3\n", "csv")):
+    for data, fmt in (
+        (b"PK\x03\x04 not really a zip", "xlsx"),
+        (b"\x00\x01garbage", "xlsx"),
+        (b"no,name,column\n1,2,3\n", "csv"),
+    ):
         try:
             run_import(data, fmt, _options(orgs["uni"]))
         except ImportFileError as error:
@@ -130,10 +146,15 @@ def test_malformed_files_are_refused_with_a_message(orgs):
 def test_web_import_job_reports_progress_and_result(client, users, login_as, app):
     login_as(users["researcher"])
     client.get("/lang/en")  # the assertions below read the English messages
-    response = client.post("/listings/import", data={
-        "kind": "achievement", "mode": "submit",
-        "file": (io.BytesIO(_jsonl(ROWS[:1])), "mine.jsonl")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/listings/import",
+        data={
+            "kind": "achievement",
+            "mode": "submit",
+            "file": (io.BytesIO(_jsonl(ROWS[:1])), "mine.jsonl"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     job = db.session.execute(sa.select(JobRun)).scalar_one()
     assert job.state == "queued" and job.params["org_id"] == users["researcher"].org_id
@@ -153,15 +174,26 @@ def test_web_import_job_reports_progress_and_result(client, users, login_as, app
 def test_web_import_refuses_malformed_xlsx_and_foreign_kinds(client, users, login_as):
     login_as(users["researcher"])
     client.get("/lang/en")  # the assertions below read the English messages
-    response = client.post("/listings/import", data={
-        "kind": "achievement", "mode": "draft",
-        "file": (io.BytesIO(b"MZ\x90\x00 executable"), "data.xlsx")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/listings/import",
+        data={
+            "kind": "achievement",
+            "mode": "draft",
+            "file": (io.BytesIO(b"MZ\x90\x00 executable"), "data.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "not a readable XLSX" in response.get_data(as_text=True)
-    response = client.post("/listings/import", data={
-        "kind": "achievement", "mode": "publish",
-        "file": (io.BytesIO(_jsonl(ROWS[:1])), "a.jsonl")}, content_type="multipart/form-data")
+    response = client.post(
+        "/listings/import",
+        data={
+            "kind": "achievement",
+            "mode": "publish",
+            "file": (io.BytesIO(_jsonl(ROWS[:1])), "a.jsonl"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "Only administrators can publish" in response.get_data(as_text=True)
     assert db.session.execute(sa.select(sa.func.count()).select_from(JobRun)).scalar_one() == 0

@@ -15,8 +15,9 @@ from tests.listings.helpers import achievement_payload, demand_payload, listing_
 
 
 def _create(user, kind="achievement", **overrides):
-    payload = achievement_payload(**overrides) if kind == "achievement" \
-        else demand_payload(**overrides)
+    payload = (
+        achievement_payload(**overrides) if kind == "achievement" else demand_payload(**overrides)
+    )
     return services.create_listing(user, kind, ListingInput.from_mapping(payload, kind))
 
 
@@ -34,17 +35,33 @@ def test_full_workflow_records_events_outbox_and_notifications(users):
     services.close_listing(researcher, listing.id, "已转让")
     assert listing.status == "closed"
 
-    events = db.session.execute(sa.select(ListingEvent).where(
-        ListingEvent.listing_id == listing.id).order_by(ListingEvent.id)).scalars().all()
+    events = (
+        db.session.execute(
+            sa.select(ListingEvent)
+            .where(ListingEvent.listing_id == listing.id)
+            .order_by(ListingEvent.id)
+        )
+        .scalars()
+        .all()
+    )
     assert [(e.from_status, e.to_status) for e in events] == [
-        (None, "draft"), ("draft", "pending"), ("pending", "rejected"), ("rejected", "pending"),
-        ("pending", "published"), ("published", "closed")]
+        (None, "draft"),
+        ("draft", "pending"),
+        ("pending", "rejected"),
+        ("rejected", "pending"),
+        ("pending", "published"),
+        ("published", "closed"),
+    ]
     assert events[2].actor_id == admin.id and events[2].note == "请补充应用案例"
     # create + 5 transitions: each queued search and matching work in its own transaction.
     assert outbox_ids("search").count(listing.id) == 6
     assert outbox_ids("matching").count(listing.id) == 6
-    kinds = [p["kind"] for p in db.session.execute(
-        sa.select(OutboxMessage.payload).where(OutboxMessage.topic == "notify")).scalars()]
+    kinds = [
+        p["kind"]
+        for p in db.session.execute(
+            sa.select(OutboxMessage.payload).where(OutboxMessage.topic == "notify")
+        ).scalars()
+    ]
     assert kinds == ["listing_rejected", "listing_approved"]
 
 
@@ -146,8 +163,13 @@ def test_challenge_rules(users):
     with pytest.raises(ValidationError) as error:
         _create(enterprise, "demand", is_challenge=True)
     assert {"bounty", "applications_close_on"} <= set(error.value.fields)
-    demand = _create(enterprise, "demand", is_challenge=True, bounty="2000000",
-                     applications_close_on="2099-01-31")
+    demand = _create(
+        enterprise,
+        "demand",
+        is_challenge=True,
+        bounty="2000000",
+        applications_close_on="2099-01-31",
+    )
     assert demand.is_challenge and demand.applications_open_on is not None
     services.update_listing(enterprise, demand.id, ListingInput(is_challenge=False))
     assert demand.bounty is None and demand.applications_close_on is None

@@ -16,20 +16,35 @@ from tests.factories import ContractFactory, OrganisationFactory
 _numbers = itertools.count(1)
 
 
-def register_contract(*, seller: Any = None, buyer: Any = None, signed_on: date | None = None,
-                      amount: str = "1000000.00", tech: str = "800000.00", **fields: Any
-                      ) -> Contract:
+def register_contract(
+    *,
+    seller: Any = None,
+    buyer: Any = None,
+    signed_on: date | None = None,
+    amount: str = "1000000.00",
+    tech: str = "800000.00",
+    **fields: Any,
+) -> Contract:
     """A registered contract with its parties' regions and kinds copied, and its stats message
     enqueued in the same transaction."""
     seller = seller or OrganisationFactory(kind="university", region="330100")
     buyer = buyer or OrganisationFactory(kind="enterprise", region="330300")
     signed = signed_on or date.today()
     contract = ContractFactory.build(
-        seller_org=seller, buyer_org=buyer, signed_on=signed, status="registered",
-        contract_amount=Decimal(amount), tech_amount=Decimal(tech),
+        seller_org=seller,
+        buyer_org=buyer,
+        signed_on=signed,
+        status="registered",
+        contract_amount=Decimal(amount),
+        tech_amount=Decimal(tech),
         registration_no=f"{signed.year}{seller.region or '000000'}{next(_numbers):06d}",
-        registered_at=utcnow(), seller_region=seller.region, seller_kind=seller.kind,
-        buyer_region=buyer.region, buyer_kind=buyer.kind, **fields)
+        registered_at=utcnow(),
+        seller_region=seller.region,
+        seller_kind=seller.kind,
+        buyer_region=buyer.region,
+        buyer_kind=buyer.kind,
+        **fields,
+    )
     db.session.add(contract)
     db.session.flush()
     enqueue("stats", {"contract_id": contract.id})

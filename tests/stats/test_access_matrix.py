@@ -31,8 +31,9 @@ API = [
 @pytest.fixture
 def target(app):
     admin = UserFactory(role="admin")
-    return services.set_target(admin, services.TargetInput(
-        year=date.today().year, region=None, contract_amount="1000000"))
+    return services.set_target(
+        admin, services.TargetInput(year=date.today().year, region=None, contract_amount="1000000")
+    )
 
 
 @pytest.mark.parametrize("method,path,expected", PAGES)

@@ -9,20 +9,45 @@ from tests.factories import OrganisationFactory
 from tests.stats.helpers import register_contract
 
 TODAY = date.today()
-SUMMARY_FIELDS = {"year", "region", "contract_count", "contract_amount", "tech_amount", "target",
-                  "completion", "by_month", "by_type", "by_field", "by_seller_region",
-                  "by_buyer_region", "by_seller_kind", "top_brokers", "computed_at"}
+SUMMARY_FIELDS = {
+    "year",
+    "region",
+    "contract_count",
+    "contract_amount",
+    "tech_amount",
+    "target",
+    "completion",
+    "by_month",
+    "by_type",
+    "by_field",
+    "by_seller_region",
+    "by_buyer_region",
+    "by_seller_kind",
+    "top_brokers",
+    "computed_at",
+}
 
 
 def test_summary_has_exactly_the_spec_fields_with_money_as_strings(client, users, auth_headers):
-    register_contract(amount="2000000.10", tech="1500000.05", type="development",
-                      field="new_materials", broker_id=users["broker"].id)
+    register_contract(
+        amount="2000000.10",
+        tech="1500000.05",
+        type="development",
+        field="new_materials",
+        broker_id=users["broker"].id,
+    )
     services.drain_updates()
-    services.set_target(users["admin"], services.TargetInput(
-        year=TODAY.year, region="330000", contract_amount="4000000.20", contract_count="4"))
+    services.set_target(
+        users["admin"],
+        services.TargetInput(
+            year=TODAY.year, region="330000", contract_amount="4000000.20", contract_count="4"
+        ),
+    )
 
-    response = client.get(f"/api/v1/stats/summary?year={TODAY.year}&region=330000",
-                          headers=auth_headers(users["admin"]))
+    response = client.get(
+        f"/api/v1/stats/summary?year={TODAY.year}&region=330000",
+        headers=auth_headers(users["admin"]),
+    )
     assert response.status_code == 200, response.json
     body = response.json
     assert set(body) == SUMMARY_FIELDS
@@ -57,8 +82,9 @@ def test_summary_defaults_to_this_year_and_whole_platform(client, users, auth_he
 
 
 def test_bad_year_and_region_are_field_errors(client, users, auth_headers):
-    response = client.get("/api/v1/stats/summary?year=abc&region=999999",
-                          headers=auth_headers(users["admin"]))
+    response = client.get(
+        "/api/v1/stats/summary?year=abc&region=999999", headers=auth_headers(users["admin"])
+    )
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {"year", "region"}
 

@@ -26,13 +26,18 @@ def test_check_passes_after_registrations_and_voids(app):
 def test_check_fails_and_names_the_altered_cell(app):
     register_contract(amount="10.00", tech="5.00", type="license", subtype="patent")
     services.drain_updates()
-    db.session.execute(sa.text("UPDATE stats_cells SET contracts = 2 WHERE side = 'seller' "
-                               "AND dim = 'type' AND value = 'license'"))
+    db.session.execute(
+        sa.text(
+            "UPDATE stats_cells SET contracts = 2 WHERE side = 'seller' "
+            "AND dim = 'type' AND value = 'license'"
+        )
+    )
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["stats", "check"])
     assert result.exit_code == 1
-    assert (f"{TODAY.year}-{TODAY.month:02d} seller region=330100 type=license: rollup has "
-            "2 contracts") in result.stderr
+    assert (
+        f"{TODAY.year}-{TODAY.month:02d} seller region=330100 type=license: rollup has 2 contracts"
+    ) in result.stderr
     assert "1 cell(s) differ" in result.stderr
 
 

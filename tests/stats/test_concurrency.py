@@ -15,9 +15,16 @@ def test_concurrent_drains_reconcile(app):
     seller = OrganisationFactory(kind="enterprise", region="330300")
     buyer = OrganisationFactory(kind="enterprise", region="330100")
     # Every contract lands in the same cells, so the two drainers contend for them.
-    contracts = [register_contract(seller=seller, buyer=buyer, amount=f"{1000 + i}.00",
-                                   tech="100.00", signed_on=date(2025, 6, 1))
-                 for i in range(24)]
+    contracts = [
+        register_contract(
+            seller=seller,
+            buyer=buyer,
+            amount=f"{1000 + i}.00",
+            tech="100.00",
+            signed_on=date(2025, 6, 1),
+        )
+        for i in range(24)
+    ]
     for contract in contracts[::3]:
         void_contract(contract)
     errors: list[BaseException] = []

@@ -20,16 +20,28 @@ TODAY = date.today()
 
 
 def _python_totals(contracts, year=None, seller_prefix=None):
-    rows = [c for c in contracts if c.status == "registered"
-            and (year is None or c.signed_on.year == year)
-            and (seller_prefix is None or (c.seller_region or "").startswith(seller_prefix))]
-    return (len(rows), sum((c.contract_amount for c in rows), Decimal("0.00")),
-            sum((c.tech_amount for c in rows), Decimal("0.00")))
+    rows = [
+        c
+        for c in contracts
+        if c.status == "registered"
+        and (year is None or c.signed_on.year == year)
+        and (seller_prefix is None or (c.seller_region or "").startswith(seller_prefix))
+    ]
+    return (
+        len(rows),
+        sum((c.contract_amount for c in rows), Decimal("0.00")),
+        sum((c.tech_amount for c in rows), Decimal("0.00")),
+    )
 
 
 def test_registered_contract_counts_once_drained(app):
-    contract = register_contract(amount="1234567.89", tech="1000000.01", type="service",
-                                 subtype="training", field="agriculture")
+    contract = register_contract(
+        amount="1234567.89",
+        tech="1000000.01",
+        type="service",
+        subtype="training",
+        field="agriculture",
+    )
     before = build_summary(TODAY.year, None)
     assert before.output.contracts == 0, "nothing counts before the worker drains the outbox"
 
@@ -69,22 +81,37 @@ def test_processing_a_message_twice_changes_nothing(app):
 
 def test_random_mix_of_registrations_and_voids_reconciles(app):
     rng = random.Random(7)
-    orgs = [OrganisationFactory(kind=kind, region=region)
-            for kind, region in [("university", "330100"), ("enterprise", "330300"),
-                                 ("institute", "110000"), ("enterprise", "320500"),
-                                 ("government", None)]]
+    orgs = [
+        OrganisationFactory(kind=kind, region=region)
+        for kind, region in [
+            ("university", "330100"),
+            ("enterprise", "330300"),
+            ("institute", "110000"),
+            ("enterprise", "320500"),
+            ("government", None),
+        ]
+    ]
     broker = UserFactory(role="broker")
     contracts = []
     for index in range(40):
         seller, buyer = rng.sample(orgs, 2)
-        contracts.append(register_contract(
-            seller=seller, buyer=buyer,
-            signed_on=date(rng.choice([TODAY.year - 1, TODAY.year]), rng.randint(1, TODAY.month),
-                           rng.randint(1, 28)),
-            amount=f"{rng.randint(1, 10**7)}.{rng.randint(0, 99):02d}", tech="0.50",
-            type=rng.choice(["development", "service", "consulting", "transfer", "license"]),
-            subtype=None, field=rng.choice([None, "agriculture", "electronic_info"]),
-            broker_id=broker.id if index % 3 == 0 else None))
+        contracts.append(
+            register_contract(
+                seller=seller,
+                buyer=buyer,
+                signed_on=date(
+                    rng.choice([TODAY.year - 1, TODAY.year]),
+                    rng.randint(1, TODAY.month),
+                    rng.randint(1, 28),
+                ),
+                amount=f"{rng.randint(1, 10**7)}.{rng.randint(0, 99):02d}",
+                tech="0.50",
+                type=rng.choice(["development", "service", "consulting", "transfer", "license"]),
+                subtype=None,
+                field=rng.choice([None, "agriculture", "electronic_info"]),
+                broker_id=broker.id if index % 3 == 0 else None,
+            )
+        )
         if index % 4 == 0:
             void_contract(rng.choice([c for c in contracts if c.status == "registered"]))
         if index % 7 == 0:
@@ -95,11 +122,17 @@ def test_random_mix_of_registrations_and_voids_reconciles(app):
     db.session.expire_all()
     for year in (TODAY.year - 1, TODAY.year):
         summary = build_summary(year, None)
-        assert (summary.output.contracts, summary.output.contract_amount,
-                summary.output.tech_amount) == _python_totals(contracts, year)
+        assert (
+            summary.output.contracts,
+            summary.output.contract_amount,
+            summary.output.tech_amount,
+        ) == _python_totals(contracts, year)
         zhejiang = build_summary(year, "330000")
-        assert (zhejiang.output.contracts, zhejiang.output.contract_amount,
-                zhejiang.output.tech_amount) == _python_totals(contracts, year, "33")
+        assert (
+            zhejiang.output.contracts,
+            zhejiang.output.contract_amount,
+            zhejiang.output.tech_amount,
+        ) == _python_totals(contracts, year, "33")
 
     # The full rebuild gives exactly the cells the increments built.
     incremental = rollup.actual_cells()
@@ -110,9 +143,12 @@ def test_random_mix_of_registrations_and_voids_reconciles(app):
 def test_check_names_a_cell_altered_in_sql(app):
     register_contract(amount="1000.00", tech="800.00", type="consulting", subtype=None)
     services.drain_updates()
-    db.session.execute(sa.text(
-        "UPDATE stats_cells SET contract_amount = contract_amount + 1 "
-        "WHERE side = 'seller' AND dim = 'type' AND value = 'consulting'"))
+    db.session.execute(
+        sa.text(
+            "UPDATE stats_cells SET contract_amount = contract_amount + 1 "
+            "WHERE side = 'seller' AND dim = 'type' AND value = 'consulting'"
+        )
+    )
     db.session.commit()
     differences = rollup.check_rollup()
     assert len(differences) == 1
@@ -126,12 +162,18 @@ def test_cells_a_contract_was_counted_in_before_are_refreshed_too(app):
     # regions, the cells it was counted in before must not keep it: the ledger remembers them.
     contract = register_contract()
     services.drain_updates()
-    db.session.execute(sa.text(
-        "INSERT INTO stats_cells (side, dim, year, region, month, value, contracts, "
-        "contract_amount, tech_amount) SELECT side, dim, year, '110000', month, value, "
-        "contracts, contract_amount, tech_amount FROM stats_cells WHERE side = 'seller'"))
-    db.session.execute(sa.update(StatsContractKey).where(
-        StatsContractKey.contract_id == contract.id).values(seller_region="110000"))
+    db.session.execute(
+        sa.text(
+            "INSERT INTO stats_cells (side, dim, year, region, month, value, contracts, "
+            "contract_amount, tech_amount) SELECT side, dim, year, '110000', month, value, "
+            "contracts, contract_amount, tech_amount FROM stats_cells WHERE side = 'seller'"
+        )
+    )
+    db.session.execute(
+        sa.update(StatsContractKey)
+        .where(StatsContractKey.contract_id == contract.id)
+        .values(seller_region="110000")
+    )
     db.session.commit()
     assert build_summary(TODAY.year, "110000").output.contracts == 1
     assert rollup.check_rollup()

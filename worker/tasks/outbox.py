@@ -26,8 +26,9 @@ def prune_outbox(days: int = 30) -> int:
     """Delete messages processed more than ``days`` ago (failed ones stay for inspection)."""
     cutoff = utcnow() - timedelta(days=days)
     result: sa.CursorResult = db.session.execute(  # type: ignore[assignment]
-        sa.delete(OutboxMessage).where(OutboxMessage.processed_at < cutoff,
-                                       OutboxMessage.last_error.is_(None))
+        sa.delete(OutboxMessage).where(
+            OutboxMessage.processed_at < cutoff, OutboxMessage.last_error.is_(None)
+        )
     )
     db.session.commit()
     return result.rowcount or 0

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
+from marketplace.jobs.services import JobNotQueued
 from marketplace.stats import services
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -20,6 +25,12 @@ def drain_stats_outbox() -> int:
 @shared_task(ignore_result=True, acks_late=True)
 def recompute_stats(job_id: int | None = None, pause: float = 0.0) -> int:
     """Rebuild the whole rollup in one transaction (nightly, or on an admin's request)."""
-    job = services.run_recompute(job_id, trigger="schedule" if job_id is None else "admin",
-                                 pause=pause)
+    try:
+        job = services.run_recompute(
+            job_id, trigger="schedule" if job_id is None else "admin", pause=pause
+        )
+    except JobNotQueued:
+        # Dispatched twice, or given up as lost meanwhile: another run has it.
+        log.info("recompute job %s is no longer queued; nothing to do", job_id)
+        return 0
     return job.rows

@@ -1,0 +1,1 @@
+"""My workspace (我的工作台): each role's own home page after sign-in."""
