@@ -20,7 +20,7 @@ from werkzeug.serving import run_simple
 from marketplace import create_app
 from marketplace.accounts.commands import users_group
 from marketplace.database import is_busy_error, set_busy_timeout
-from marketplace.i18n import compile_catalogs
+from marketplace.i18n import compile_catalogs, extract_keyword_options
 from marketplace.listings.commands import export_command, import_command
 from marketplace.search.commands import search_group
 from marketplace.seed.commands import seed_group
@@ -244,10 +244,7 @@ def translations_update() -> None:
             "extract",
             "-F",
             str(translations / "babel.cfg"),
-            "-k",
-            "_l",
-            "-k",
-            "lazy_gettext",
+            *extract_keyword_options(),
             "--no-location",
             "--sort-output",
             "-o",

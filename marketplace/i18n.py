@@ -16,6 +16,27 @@ from babel.messages.pofile import read_po
 
 log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+# Marking functions beyond Babel's defaults (gettext, pgettext, …): Flask-Babel's lazy ones.
+# Babel's spec: None = the first argument is the message; ((1, "c"), 2) = context, then message.
+EXTRA_KEYWORDS: dict[str, tuple[tuple[int, str] | int, ...] | None] = {
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_pgettext": ((1, "c"), 2),
+}
+
+
+def extract_keyword_options() -> list[str]:
+    """:data:`EXTRA_KEYWORDS` as ``pybabel extract`` options (``-k lazy_pgettext:1c,2``)."""
+    options: list[str] = []
+    for name, spec in EXTRA_KEYWORDS.items():
+        if spec is None:
+            options += ["-k", name]
+            continue
+        arguments = [
+            f"{part[0]}{part[1]}" if isinstance(part, tuple) else str(part) for part in spec
+        ]
+        options += ["-k", f"{name}:{','.join(arguments)}"]
+    return options
 
 
 class CataloguesMissing(RuntimeError):

@@ -7,10 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from marketplace import create_app, i18n
 from marketplace.cli import main
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -67,3 +71,37 @@ def test_stale_catalogue_is_reported(source_tree, caplog):
     with caplog.at_level("WARNING", logger="marketplace.i18n"):
         i18n.check_catalogs()
     assert "translations compile" in caplog.text
+
+
+def _extracted_messages() -> set[tuple[str | None, str]]:
+    """(context, msgid) of every string the code and templates mark for translation.
+
+    The same mapping and keywords as ``marketplace translations update``, so a string this finds
+    is one that command would add to the catalogue.
+    """
+    with (i18n.TRANSLATIONS / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {**DEFAULT_KEYWORDS, **i18n.EXTRA_KEYWORDS}
+    found: set[tuple[str | None, str]] = set()
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=keywords
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.add((context, msgid))
+    return found
+
+
+def test_every_interface_string_has_a_chinese_translation():
+    # zh_CN is the default language: an untranslated string shows English on a Chinese page
+    # (how "Lots presented (ids, separated by commas)" reached the event form).
+    with (i18n.TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    missing = []
+    for context, msgid in sorted(_extracted_messages(), key=lambda m: (m[0] or "", m[1])):
+        entry = catalogue.get(msgid, context=context)
+        strings = entry.string if entry is not None else ""
+        translations = strings if isinstance(strings, tuple) else (strings,)
+        if entry is None or entry.fuzzy or not all(translations):
+            missing.append(f"{context or ''}|{msgid}")
+    assert missing == [], f"{len(missing)} strings without a zh_CN translation: {missing[:20]}"
