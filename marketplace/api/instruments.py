@@ -12,6 +12,7 @@ from marketplace.api.common import (
     MoneyField,
     PageArgs,
     api_user,
+    create_once,
     decimal_string,
     errors,
     items_of,
@@ -206,7 +207,11 @@ class InstrumentsResource(MethodView):
     @errors(blp, 403, 404, 409)
     def post(self, args: dict[str, Any]) -> tuple[Instrument, int]:
         """Add an instrument of your organisation (admins: of ``org_id``)."""
-        return services.create_instrument(require_api_user(), _instrument_data(args)), 201
+        user = require_api_user()
+        instrument_id, _created = create_once(
+            "instrument", lambda: services.create_instrument(user, _instrument_data(args))
+        )
+        return services.get_instrument(instrument_id), 201
 
 
 @blp.route("/instruments/<int:instrument_id>")
@@ -248,10 +253,12 @@ class InstrumentBookingsResource(MethodView):
     def post(self, args: dict[str, Any], instrument_id: int) -> tuple[Booking, int]:
         """Ask for a slot (refused with 409 ``slot_taken`` if it meets an approved booking);
         ``voucher_id`` lets an innovation voucher pay part of the fee."""
-        booking = services.request_booking(
-            require_api_user(), instrument_id, services.BookingData(**args)
+        user = require_api_user()
+        booking_id, _created = create_once(
+            "booking",
+            lambda: services.request_booking(user, instrument_id, services.BookingData(**args)),
         )
-        return booking, 201
+        return services.get_booking_for(user, booking_id), 201
 
 
 @blp.route("/bookings/<int:booking_id>")

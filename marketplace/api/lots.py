@@ -15,6 +15,7 @@ from marketplace.api.common import (
     MoneyField,
     PageArgs,
     api_user,
+    create_once,
     decimal_string,
     errors,
     items_of,
@@ -257,7 +258,8 @@ class LotsResource(MethodView):
     def post(self, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Offer one of your organisation's published achievements as a draft lot."""
         user = require_api_user()
-        return lot_json(services.create_lot(user, _data(args)), user), 201
+        lot_id, _created = create_once("lot", lambda: services.create_lot(user, _data(args)))
+        return lot_json(queries.get_lot_for(user, lot_id), user), 201
 
 
 @blp.route("/lots/<int:lot_id>")
@@ -428,8 +430,11 @@ class SessionsResource(MethodView):
     @errors(blp, 403, 409)
     def post(self, args: dict[str, Any]) -> tuple[LotSession, int]:
         """A session with one schedule for its lots (admins)."""
-        session = services.create_session(require_api_user(), services.SessionData(**args))
-        return session, 201
+        user = require_api_user()
+        session_id, _created = create_once(
+            "lot_session", lambda: services.create_session(user, services.SessionData(**args))
+        )
+        return db.session.get_one(LotSession, session_id), 201
 
 
 @blp.route("/lot-sessions/<int:session_id>")

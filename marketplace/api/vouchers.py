@@ -15,6 +15,7 @@ from marketplace.api.common import (
     MoneyField,
     PageArgs,
     api_user,
+    create_once,
     decimal_string,
     errors,
     output,
@@ -286,10 +287,12 @@ class SchemesResource(MethodView):
         open_now = values.pop("open")
         for key in ("eligible_kinds", "eligible_regions", "excluded_org_ids", "services"):
             values[key] = tuple(values[key])
-        scheme = schemes.create_scheme(
-            require_api_user(), schemes.SchemeData(**values), open_now=open_now
+        user = require_api_user()
+        scheme_id, _created = create_once(
+            "voucher_scheme",
+            lambda: schemes.create_scheme(user, schemes.SchemeData(**values), open_now=open_now),
         )
-        return scheme, 201
+        return queries.get_scheme_for(user, scheme_id), 201
 
 
 @blp.route("/voucher-schemes/<int:scheme_id>")
@@ -362,8 +365,11 @@ class VouchersResource(MethodView):
     @errors(blp, 403, 404, 409)
     def post(self, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Apply for a voucher (申领; enterprise users)."""
-        voucher = services.apply_for_voucher(require_api_user(), services.Application(**args))
-        return voucher_json(voucher), 201
+        user = require_api_user()
+        voucher_id, _created = create_once(
+            "voucher", lambda: services.apply_for_voucher(user, services.Application(**args))
+        )
+        return voucher_json(services.get_voucher_for(user, voucher_id)), 201
 
 
 @blp.route("/vouchers/<int:voucher_id>")

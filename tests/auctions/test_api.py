@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.auctions.models import Bid, Lot
+from marketplace.auctions.models import Bid, Lot, LotSession
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from tests.auctions.conftest import bidding_lot
@@ -139,3 +139,32 @@ def test_session_gives_its_lots_one_schedule(client, market):
     ).json
     assert lot["bidding_ends_at"] == session.json["bidding_ends_at"]
     assert client.get(f"/api/v1/lot-sessions/{session.json['id']}").json["lot_ids"] == [lot["id"]]
+
+
+def test_a_retried_lot_or_session_create_returns_the_first_result(client, market):
+    owner = {**api_headers(client, market.owner), "Idempotency-Key": "lot-1"}
+    body = _lot_body(market)  # once: its times come from the clock
+    first = client.post("/api/v1/lots", json=body, headers=owner)
+    again = client.post("/api/v1/lots", json=body, headers=owner)
+    assert first.status_code == again.status_code == 201, again.json
+    assert again.json["id"] == first.json["id"]
+    assert db.session.query(Lot).count() == 1
+    other = client.post("/api/v1/lots", json={**body, "increment": "6000"}, headers=owner)
+    assert other.status_code == 422
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+
+    now = utcnow()
+    session_body = {
+        "title": "新材料专场",
+        "kind": "industry",
+        "registration_opens_at": (now + timedelta(days=3)).isoformat(),
+        "bidding_starts_at": (now + timedelta(days=10)).isoformat(),
+        "bidding_ends_at": (now + timedelta(days=10, hours=3)).isoformat(),
+    }
+    admin = {**api_headers(client, market.admin), "Idempotency-Key": "session-1"}
+    sessions = [
+        client.post("/api/v1/lot-sessions", json=session_body, headers=admin) for _ in range(2)
+    ]
+    assert [s.status_code for s in sessions] == [201, 201]
+    assert sessions[0].json["id"] == sessions[1].json["id"]
+    assert db.session.query(LotSession).count() == 1
