@@ -1,6 +1,8 @@
-"""Turn domain validation errors into form errors, so views never re-implement rules."""
+"""Form helpers: domain errors become form errors, and create forms run once per token."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
@@ -9,7 +11,7 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from marketplace.errors import DomainError
-from marketplace.idempotency import new_form_token
+from marketplace.idempotency import HasId, new_form_token, run_once
 
 # One wording of "required" everywhere: WTForms' own catalogue says 该字段是必填字段 where the
 # services say 此项为必填项, so the forms use the services' message.
@@ -43,3 +45,20 @@ def apply_errors(
             flash(message, "danger")
     if not error.fields:
         flash(error.message, "danger")
+
+
+def submit_once(
+    user_id: int,
+    form: OnceFormMixin,
+    scope: str,
+    create: Callable[[], HasId],
+    *,
+    saved: str,
+    repeated: str,
+) -> int:
+    """Run a create form's service once per form token (Back, double click) and tell the user
+    which happened: ``saved`` when it ran now, ``repeated`` when an earlier send had already
+    created the record. Returns that record's id."""
+    record_id, created = run_once(user_id, scope, form.form_token.data, create)
+    flash(saved if created else repeated, "success" if created else "info")
+    return record_id

@@ -26,8 +26,7 @@ from marketplace.accounts.permissions import require_role
 from marketplace.accounts.throttle import login_limits
 from marketplace.errors import DomainError, Unauthorized, ValidationError
 from marketplace.extensions import db
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.pagination import page_arg, paginate
 
 bp = Blueprint("accounts", __name__)
@@ -292,10 +291,10 @@ def admin_create_user() -> ResponseReturnValue:
     form = AdminUserForm()
     if form.validate_on_submit():
         try:
-            user_id, created = run_once(
+            user_id = submit_once(
                 current_user.id,
+                form,
                 "user",
-                form.form_token.data,
                 lambda: services.create_user(
                     email=form.email.data or "",
                     password=form.password.data or "",
@@ -306,14 +305,12 @@ def admin_create_user() -> ResponseReturnValue:
                     name=form.name.data or "",
                     actor=current_user,
                 ),
+                saved=_("User created."),
+                repeated=_("This form had already been sent; here is the user it created."),
             )
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            if created:
-                flash(_("User created."), "success")
-            else:
-                flash(_("This form had already been sent; here is the user it created."), "info")
             # There is no page per user: the list, narrowed to the new user's address.
             user = db.session.get(User, user_id)
             return redirect(url_for("accounts.admin_users", q=user.email if user else None))

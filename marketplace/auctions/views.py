@@ -45,8 +45,7 @@ from marketplace.errors import (
     wants_json,
 )
 from marketplace.extensions import db
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.listings.models import Achievement
 from marketplace.pagination import page_arg
 
@@ -127,19 +126,17 @@ def new() -> ResponseReturnValue:
         form.achievement_id.data = chosen
     if form.validate_on_submit():
         try:
-            lot_id, created = run_once(
+            lot_id = submit_once(
                 current_user.id,
+                form,
                 "lot",
-                form.form_token.data,
                 lambda: services.create_lot(current_user, _form_data(form)),
+                saved=_("Lot saved as a draft. Submit it for review to announce it."),
+                repeated=_("This form had already been sent; here is the lot it saved."),
             )
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            if created:
-                flash(_("Lot saved as a draft. Submit it for review to announce it."), "success")
-            else:
-                flash(_("This form had already been sent; here is the lot it saved."), "info")
             return redirect(url_for("auctions.detail", lot_id=lot_id))
     status = 422 if request.method == "POST" else 200
     return render_template("auctions/form.html", form=form, lot=None), status

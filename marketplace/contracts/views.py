@@ -36,8 +36,7 @@ from marketplace.deals.models import Deal
 from marketplace.deals.queries import get_deal_for
 from marketplace.downloads import PDF, file_response
 from marketplace.errors import DomainError, ValidationError
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.listings.attachments import Upload
 from marketplace.pagination import page_arg, paginate
 from marketplace.vocab import CONTRACT_STATUSES
@@ -156,24 +155,19 @@ def new() -> ResponseReturnValue:
         form.field.data = initial.field or ""
     if form.validate_on_submit():
         try:
-            contract_id, created = run_once(
+            contract_id = submit_once(
                 current_user.id,
+                form,
                 "contract",
-                form.form_token.data,
                 lambda: services.create_contract(current_user, _form_data(form)),
+                saved=_(
+                    "Contract saved as a draft. Submit it for registration when it is complete."
+                ),
+                repeated=_("This form had already been sent; here is the contract it recorded."),
             )
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            if created:
-                flash(
-                    _("Contract saved as a draft. Submit it for registration when it is complete."),
-                    "success",
-                )
-            else:
-                flash(
-                    _("This form had already been sent; here is the contract it recorded."), "info"
-                )
             return redirect(url_for("contracts.detail", contract_id=contract_id))
     status = 422 if request.method == "POST" else 200
     return render_template("contracts/form.html", form=form, contract=None, deal=deal), status

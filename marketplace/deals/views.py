@@ -22,7 +22,7 @@ from marketplace.deals.forms import (
     StageForm,
 )
 from marketplace.errors import DomainError, ValidationError
-from marketplace.formtools import apply_errors
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.idempotency import run_once
 from marketplace.pagination import page_arg, paginate
 from marketplace.vocab import DEAL_STAGES, FIELDS, is_region, regions
@@ -240,10 +240,10 @@ def new() -> ResponseReturnValue:
         form.demand_id.data = request.args.get("demand", type=int)
     if form.validate_on_submit():
         try:
-            deal_id, created = run_once(
+            deal_id = submit_once(
                 current_user.id,
+                form,
                 "deal",
-                form.form_token.data,
                 lambda: services.create_deal(
                     current_user,
                     form.achievement_id.data or 0,
@@ -251,18 +251,14 @@ def new() -> ResponseReturnValue:
                     buyer_org_id=form.buyer_org_id.data or None,
                     note=form.note.data or "",
                 ),
+                saved=_("Deal opened."),
+                repeated=_("This form had already been sent; here is the deal it opened."),
             )
         except DomainError as error:
             if not error.fields:
                 raise
             apply_errors(form, error)
         else:
-            flash(
-                _("Deal opened.")
-                if created
-                else _("This form had already been sent; here is the deal it opened."),
-                "success" if created else "info",
-            )
             return _back(deal_id)
     status = 422 if request.method == "POST" else 200
     return render_template("deals/new.html", form=form), status

@@ -31,8 +31,7 @@ from marketplace.events.permissions import (
     is_participant,
 )
 from marketplace.extensions import db
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.pagination import page_arg
 from marketplace.workdays import LOCAL_TZ
 
@@ -98,19 +97,17 @@ def new() -> ResponseReturnValue:
             lot_ids=_ids(form.lot_ids.data),
         )
         try:
-            event_id, created = run_once(
+            event_id = submit_once(
                 current_user.id,
+                form,
                 "event",
-                form.form_token.data,
                 lambda: services.create_event(current_user, data),
+                saved=_("The event is announced; sign-up is open."),
+                repeated=_("This form had already been sent; here is the event it announced."),
             )
         except DomainError as error:
             apply_errors(form, error)
         else:
-            if created:
-                flash(_("The event is announced; sign-up is open."), "success")
-            else:
-                flash(_("This form had already been sent; here is the event it announced."), "info")
             return redirect(url_for("events.detail", event_id=event_id))
     return render_template("events/new.html", form=form), (422 if form.errors else 200)
 

@@ -21,8 +21,7 @@ from marketplace.experts.permissions import (
 from marketplace.experts.report_pdf import report_pdf as render_report_pdf
 from marketplace.experts.vocab import DIMENSIONS
 from marketplace.extensions import db
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.pagination import page_arg
 
 bp = Blueprint("evaluations", __name__)
@@ -85,24 +84,19 @@ def new() -> ResponseReturnValue:
             exclusions=exclusions,
         )
         try:
-            evaluation_id, created = run_once(
+            evaluation_id = submit_once(
                 current_user.id,
+                form,
                 "evaluation",
-                form.form_token.data,
                 lambda: evaluations.request_evaluation(current_user, data),
+                saved=_("Evaluation requested. The bureau will form a panel."),
+                repeated=_("This form had already been sent; here is the evaluation it requested."),
             )
         except DomainError as error:
             apply_errors(
                 form, error, aliases={"exclusions": "exclude_1", "achievement_id": "purpose"}
             )
         else:
-            if created:
-                flash(_("Evaluation requested. The bureau will form a panel."), "success")
-            else:
-                flash(
-                    _("This form had already been sent; here is the evaluation it requested."),
-                    "info",
-                )
             return redirect(url_for("evaluations.detail", evaluation_id=evaluation_id))
     return render_template("evaluations/new.html", form=form), (422 if form.errors else 200)
 

@@ -22,8 +22,7 @@ from marketplace.experts.permissions import (
     can_view_expert,
 )
 from marketplace.extensions import db
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.pagination import page_arg
 from marketplace.vocab import FIELDS
 
@@ -114,19 +113,17 @@ def new_expert() -> ResponseReturnValue:
             sa.select(User.id).where(User.email == (form.email.data or "").strip().lower())
         ).scalar_one_or_none()
         try:
-            expert_id, created = run_once(
+            expert_id = submit_once(
                 current_user.id,
+                form,
                 "expert",
-                form.form_token.data,
                 lambda: services.create_expert(current_user, _input(form, user_id)),
+                saved=_("Added to the expert library."),
+                repeated=_("This form had already been sent; here is the expert it added."),
             )
         except DomainError as error:
             apply_errors(form, error, aliases={"user_id": "email"})
         else:
-            if created:
-                flash(_("Added to the expert library."), "success")
-            else:
-                flash(_("This form had already been sent; here is the expert it added."), "info")
             return redirect(url_for("experts.profile", expert_id=expert_id))
     return render_template("experts/form.html", form=form, expert=None), (
         422 if form.errors else 200

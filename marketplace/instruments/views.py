@@ -16,8 +16,7 @@ from marketplace import storage
 from marketplace.accounts.queries import organisation_choices
 from marketplace.errors import DomainError, PermissionDenied, ValidationError
 from marketplace.extensions import db
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.instruments import importing, permissions, queries, services
 from marketplace.instruments.forms import (
     BookingForm,
@@ -131,24 +130,21 @@ def detail(instrument_id: int) -> ResponseReturnValue:
                 voucher_id=form.voucher_id.data or None,
             )
             try:
-                booking_id, created = run_once(
+                booking_id = submit_once(
                     current_user.id,
+                    form,
                     "booking",
-                    form.form_token.data,
                     lambda: services.request_booking(current_user, instrument.id, data),
+                    saved=_("Booking requested. The owner will approve or decline it."),
+                    repeated=_(
+                        "This form had already been sent; here is the booking it requested."
+                    ),
                 )
             except DomainError as error:
                 if isinstance(error, PermissionDenied):
                     raise
                 apply_errors(form, error)
             else:
-                if created:
-                    flash(_("Booking requested. The owner will approve or decline it."), "success")
-                else:
-                    flash(
-                        _("This form had already been sent; here is the booking it requested."),
-                        "info",
-                    )
                 return redirect(url_for("instruments.booking", booking_id=booking_id))
         status = 422
     manage = permissions.can_manage_instrument(current_user, instrument)
@@ -189,21 +185,17 @@ def new() -> ResponseReturnValue:
     form.org_id.choices = organisation_choices()
     if form.validate_on_submit():
         try:
-            instrument_id, created = run_once(
+            instrument_id = submit_once(
                 current_user.id,
+                form,
                 "instrument",
-                form.form_token.data,
                 lambda: services.create_instrument(current_user, _instrument_data(form)),
+                saved=_("Instrument added to the library."),
+                repeated=_("This form had already been sent; here is the instrument it added."),
             )
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            if created:
-                flash(_("Instrument added to the library."), "success")
-            else:
-                flash(
-                    _("This form had already been sent; here is the instrument it added."), "info"
-                )
             return redirect(url_for("instruments.detail", instrument_id=instrument_id))
     return render_template(
         "instruments/form.html", form=form, instrument=None

@@ -17,8 +17,7 @@ from marketplace.accounts.permissions import require_role, require_user
 from marketplace.accounts.queries import organisation_choices
 from marketplace.errors import DomainError, PermissionDenied, ValidationError
 from marketplace.extensions import db
-from marketplace.formtools import apply_errors
-from marketplace.idempotency import run_once
+from marketplace.formtools import apply_errors, submit_once
 from marketplace.instruments.models import Booking
 from marketplace.listings.attachments import Upload
 from marketplace.pagination import page_arg, paginate
@@ -123,21 +122,19 @@ def scheme_new() -> ResponseReturnValue:
         form.publication_days.data = 5
     if form.validate_on_submit():
         try:
-            scheme_id, created = run_once(
+            scheme_id = submit_once(
                 current_user.id,
+                form,
                 "voucher_scheme",
-                form.form_token.data,
                 lambda: schemes.create_scheme(
                     current_user, _scheme_data(form), open_now=request.form.get("open") == "1"
                 ),
+                saved=_("Scheme saved."),
+                repeated=_("This form had already been sent; here is the scheme it saved."),
             )
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            if created:
-                flash(_("Scheme saved."), "success")
-            else:
-                flash(_("This form had already been sent; here is the scheme it saved."), "info")
             return redirect(url_for("vouchers.scheme_list", _anchor=f"scheme-{scheme_id}"))
     return render_template(
         "vouchers/scheme_form.html", form=form
@@ -263,24 +260,21 @@ def apply() -> ResponseReturnValue:
             purpose=form.purpose.data or "",
         )
         try:
-            voucher_id, created = run_once(
+            voucher_id = submit_once(
                 current_user.id,
+                form,
                 "voucher",
-                form.form_token.data,
                 lambda: services.apply_for_voucher(current_user, application),
+                saved=_("Application submitted. You will be told when it is decided."),
+                repeated=_(
+                    "This form had already been sent; here is the application it submitted."
+                ),
             )
         except DomainError as error:
             if isinstance(error, PermissionDenied):
                 raise
             apply_errors(form, error)
         else:
-            if created:
-                flash(_("Application submitted. You will be told when it is decided."), "success")
-            else:
-                flash(
-                    _("This form had already been sent; here is the application it submitted."),
-                    "info",
-                )
             return redirect(url_for("vouchers.detail", voucher_id=voucher_id))
     return render_template(
         "vouchers/apply.html", form=form
