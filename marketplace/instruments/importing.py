@@ -101,7 +101,12 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
 def import_instruments(
     actor: User, filename: str, data: bytes, org_id: int | None = None
 ) -> ImportResult:
-    """Create or update (same ``ref``) the instruments of the caller's organisation."""
+    """Create or update the instruments of the caller's organisation.
+
+    A row is the same instrument as an existing one with the same ``ref``; a row without a ref is
+    the same as the organisation's one ref-less instrument of that name and model — so importing
+    a file twice updates, never doubles. Identical instruments need refs to be told apart.
+    """
     user = require_user(actor)
     if not permissions.can_add_instrument(user):
         raise PermissionDenied()
@@ -110,7 +115,7 @@ def import_instruments(
         raise ValidationError(fields={"org_id": _("Choose the owner organisation.")})
     result = ImportResult()
     prepared: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
     for number, row in read_table(filename, data):
         data_row = InstrumentData(
             name=row.get("name", ""),
@@ -132,35 +137,57 @@ def import_instruments(
                 for name, message in error.fields.items()
             )
             continue
-        if values["ref"] is not None:
-            if values["ref"] in seen:
-                result.errors.append(
-                    f"{_('Row %(n)d', n=number)}: ref: "
-                    f"{_('This reference appears twice in the file.')}"
-                )
-                continue
-            seen.add(values["ref"])
+        key = _row_identity(values)
+        if key in seen:
+            message = (
+                _("This reference appears twice in the file.")
+                if values["ref"] is not None
+                else _("Another row has this name and model: give each a ref to tell them apart.")
+            )
+            result.errors.append(f"{_('Row %(n)d', n=number)}: ref: {message}")
+            continue
+        seen.add(key)
         prepared.append(values)
     if result.errors:
         return result
-    existing = (
-        {
-            item.ref: item
-            for item in db.session.execute(
-                sa.select(Instrument).where(Instrument.org_id == owner, Instrument.ref.in_(seen))
-            ).scalars()
-        }
-        if seen
-        else {}
-    )
+    existing = _existing(owner)
     for values in prepared:
-        instrument = existing.get(values["ref"]) if values["ref"] else None
+        matches = existing.get(_row_identity(values), [])
+        if len(matches) > 1:
+            result.errors.append(
+                f"{values['name']}: ref: "
+                + _("Several instruments have this name and model: give them refs in the file.")
+            )
+    if result.errors:
+        return result
+    for values in prepared:
+        matches = existing.get(_row_identity(values), [])
+        instrument = matches[0] if matches else None
         if instrument is None:
             db.session.add(Instrument(org_id=owner, created_by_id=user.id, **values))
             result.created += 1
         else:
-            for key, value in values.items():
-                setattr(instrument, key, value)
+            for column, value in values.items():
+                setattr(instrument, column, value)
             result.updated += 1
     db.session.commit()
     return result
+
+
+def _identity(ref: str | None, name: str, model_no: str | None) -> tuple[str, ...]:
+    """What makes a row the same instrument: its ref, or without one its name and model."""
+    return ("ref", ref) if ref is not None else ("name", name, model_no or "")
+
+
+def _row_identity(values: dict[str, Any]) -> tuple[str, ...]:
+    return _identity(values["ref"], values["name"], values["model_no"])
+
+
+def _existing(owner: int) -> dict[tuple[str, ...], list[Instrument]]:
+    instruments = db.session.execute(
+        sa.select(Instrument).where(Instrument.org_id == owner).order_by(Instrument.id)
+    ).scalars()
+    found: dict[tuple[str, ...], list[Instrument]] = {}
+    for item in instruments:
+        found.setdefault(_identity(item.ref, item.name, item.model_no), []).append(item)
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -65,3 +66,26 @@ def test_xlsx_with_a_bad_row_imports_nothing(app, client):
     page = response.get_data(as_text=True)
     assert "category" in page and "fee" in page
     assert _all() == []
+
+
+def test_rows_without_a_ref_update_on_reimport_and_twins_need_refs(app, client):
+    login(client, UserFactory(role="researcher", org=OrganisationFactory(kind="university")))
+    rows = "name,model,category,fee\n原子力显微镜,AFM-5,imaging,300\n液相色谱仪,,analysis,200\n"
+
+    def send(text: str) -> Any:
+        return client.post(
+            "/instruments/import",
+            data={"file": (io.BytesIO(text.encode()), "instruments.csv")},
+            content_type="multipart/form-data",
+        )
+
+    assert send(rows).status_code == 302
+    assert send(rows.replace("300", "320")).status_code == 302
+    assert sorted((i.name, i.fee) for i in _all()) == [
+        ("原子力显微镜", Decimal("320.00")),
+        ("液相色谱仪", Decimal("200.00")),
+    ]
+    twins = send(rows + "原子力显微镜,AFM-5,imaging,310\n")
+    assert twins.status_code == 422
+    assert "ref" in twins.get_data(as_text=True)
+    assert len(_all()) == 2
