@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 from pathlib import Path
@@ -105,3 +106,22 @@ def test_every_interface_string_has_a_chinese_translation():
         if entry is None or entry.fuzzy or not all(translations):
             missing.append(f"{context or ''}|{msgid}")
     assert missing == [], f"{len(missing)} strings without a zh_CN translation: {missing[:20]}"
+
+
+def test_no_translated_string_hides_inside_an_f_string():
+    # Babel skips f-strings with substitutions, so f"{_('Row %(n)d', n=n)}: …" is never
+    # extracted and stays English on every page: "Row", "Beijing time" and a ref message did.
+    marking = {"_", "_l", "gettext", "lazy_gettext", "pgettext", "lazy_pgettext"}
+    hidden = []
+    for path in sorted((ROOT / "marketplace").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in marking
+                ):
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert hidden == []

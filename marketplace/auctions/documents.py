@@ -41,7 +41,7 @@ def confirmation_pdf(lot: Lot) -> bytes:
             (_("Bidder No."), str(winner.number)),
             (_("Sale price"), format_yuan(lot.sale_price)),
             (_("Premium"), f"{premium * 100:.2f}%" if premium is not None else "—"),
-            (_("Concluded at"), f"{closed} ({_('Beijing time')})"),
+            (_("Concluded at"), _("%(time)s (Beijing time)", time=closed)),
             (_("Deposit"), format_yuan(winner.deposit_amount)),
         ]
     )

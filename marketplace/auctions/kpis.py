@@ -154,7 +154,7 @@ def add_kpi_sheets(book: Workbook, kpis: AuctionKpis) -> None:
         if percent:
             summary.cell(row=summary.max_row, column=2).number_format = "0.00%"
     for session in kpis.by_session:
-        summary.append([f"{_('Session')}: {session.title}", _rate(session.premium_rate)])
+        summary.append([_("Session: %(title)s", title=session.title), _rate(session.premium_rate)])
         summary.cell(row=summary.max_row, column=2).number_format = "0.00%"
     lots = book.create_sheet(title=_("Auction lots")[:31])
     lots.append(

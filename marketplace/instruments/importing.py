@@ -133,7 +133,7 @@ def import_instruments(
             values = clean_instrument(data_row)
         except ValidationError as error:
             result.errors.extend(
-                f"{_('Row %(n)d', n=number)}: {name}: {message}"
+                _("Row %(n)d: %(field)s: %(message)s", n=number, field=name, message=message)
                 for name, message in error.fields.items()
             )
             continue
@@ -144,7 +144,9 @@ def import_instruments(
                 if values["ref"] is not None
                 else _("Another row has this name and model: give each a ref to tell them apart.")
             )
-            result.errors.append(f"{_('Row %(n)d', n=number)}: ref: {message}")
+            result.errors.append(
+                _("Row %(n)d: %(field)s: %(message)s", n=number, field="ref", message=message)
+            )
             continue
         seen.add(key)
         prepared.append(values)

@@ -42,7 +42,7 @@ def render_certificate(contract: Contract) -> bytes:
     registered = contract.registered_at.astimezone(LOCAL_TZ) if contract.registered_at else None
     doc = Document(
         _("Technology Contract Registration Certificate"),
-        subtitle=f"{_('Registration number')} {contract.registration_no}",
+        subtitle=_("Registration number %(number)s", number=contract.registration_no),
         author=office,
         footer=office,
     )
