@@ -119,15 +119,19 @@ def test_bids_show_numbers_never_names(client, market):
     assert market.bidder.org.name not in page and market.rival.org.name not in page
 
 
-def test_session_gives_its_lots_one_schedule(client, market):
+def _session_body() -> dict[str, str]:
     now = utcnow()
-    body = {
+    return {
         "title": "新材料专场",
         "kind": "industry",
         "registration_opens_at": (now + timedelta(days=3)).isoformat(),
         "bidding_starts_at": (now + timedelta(days=10)).isoformat(),
         "bidding_ends_at": (now + timedelta(days=10, hours=3)).isoformat(),
     }
+
+
+def test_session_gives_its_lots_one_schedule(client, market):
+    body = _session_body()
     owner = api_headers(client, market.owner)
     assert client.post("/api/v1/lot-sessions", json=body, headers=owner).status_code == 403
     session = client.post(
@@ -153,14 +157,7 @@ def test_a_retried_lot_or_session_create_returns_the_first_result(client, market
     assert other.status_code == 422
     assert other.json["error"]["code"] == "idempotency_key_reused"
 
-    now = utcnow()
-    session_body = {
-        "title": "新材料专场",
-        "kind": "industry",
-        "registration_opens_at": (now + timedelta(days=3)).isoformat(),
-        "bidding_starts_at": (now + timedelta(days=10)).isoformat(),
-        "bidding_ends_at": (now + timedelta(days=10, hours=3)).isoformat(),
-    }
+    session_body = _session_body()
     admin = {**api_headers(client, market.admin), "Idempotency-Key": "session-1"}
     sessions = [
         client.post("/api/v1/lot-sessions", json=session_body, headers=admin) for _ in range(2)
