@@ -76,13 +76,16 @@ def register_extensions(app: Flask) -> None:
         talisman,
     )
     from marketplace.listings.view_counts import init_view_counter
+    from marketplace.search.search_rows import register_search_rows_upkeep
     from marketplace.search.vectors import register_vector_upkeep
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config.get("SQLITE_IMMEDIATE_REQUESTS", True))
-    # PostgreSQL: every flush keeps listings' search words current (same transaction).
+    # PostgreSQL: every flush keeps listings' search words and search rows current (same
+    # transaction): the words before the listing is written, its narrow row after.
     register_vector_upkeep()
+    register_search_rows_upkeep()
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
 
@@ -21,3 +22,11 @@ def search_backend() -> str:
 
 def database_is_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def session_is_postgresql(session: Session) -> bool:
+    """Whether this session writes to PostgreSQL (the search upkeep hooks run only there)."""
+    try:
+        return session.get_bind().dialect.name == "postgresql"
+    except Exception:  # an unbound session: nothing to keep current
+        return False

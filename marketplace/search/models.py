@@ -1,4 +1,4 @@
-"""Precomputed matches between demands and achievements, served from the database."""
+"""Search tables: precomputed matches, the PostgreSQL backend's lexicon and its narrow rows."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.database import UTCDateTime, in_codes, utcnow
+from marketplace.database import SearchVector, UTCDateTime, in_codes, utcnow
 from marketplace.extensions import Model
 
 # Whose ranked list a stored pair belongs to: the demand's or the achievement's.
@@ -75,3 +76,32 @@ class SearchWord(Model):
 
     word: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     doc_count: Mapped[int] = mapped_column(default=0)
+
+
+class ListingSearch(Model):
+    """What the PostgreSQL backend searches and counts: one narrow row per listing (its kind,
+    status, sort keys, facet values and words), kept by ``marketplace.search.search_rows`` in the
+    transaction that writes the listing.
+
+    Searches and facet counts read this table only: a broad word matches a quarter of all
+    listings, and counting those in ``listings`` read the whole wide heap (text, contacts,
+    JSON) for every such search. On SQLite the table exists and stays empty (Whoosh serves).
+    """
+
+    __tablename__ = "listing_search"
+    __table_args__ = (sa.Index("ix_listing_search_vector", "vector", postgresql_using="gin"),)
+
+    listing_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)  # fen: price or budget
+    field: Mapped[str] = mapped_column(sa.String(40))
+    maturity_stage: Mapped[str] = mapped_column(sa.String(20))
+    ip_type: Mapped[str] = mapped_column(sa.String(30))
+    price_band: Mapped[str] = mapped_column(sa.String(20))
+    province: Mapped[str] = mapped_column(sa.String(10))
+    modes: Mapped[list[str]] = mapped_column(sa.JSON().with_variant(JSONB(), "postgresql"))
+    vector: Mapped[str | None] = mapped_column(SearchVector(), deferred=True)

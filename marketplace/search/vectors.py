@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Organisation
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
+from marketplace.search.backend import session_is_postgresql
 from marketplace.search.results import analyzer, is_patent_term, patent_terms
+from marketplace.search.search_rows import check_search_rows, refresh_search_range
 from marketplace.text.textproc import DATA
 
 MAX_POSITION = 16383  # PostgreSQL's largest word position
@@ -135,15 +137,8 @@ def refresh_vector(session: Session, listing: Listing, force: bool = False) -> b
     return True
 
 
-def _is_postgresql(session: Session) -> bool:
-    try:
-        return session.get_bind().dialect.name == "postgresql"
-    except Exception:  # an unbound session: nothing to keep current
-        return False
-
-
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if not _is_postgresql(session):
+    if not session_is_postgresql(session):
         return
     with session.no_autoflush:
         for obj in list(session.new) + list(session.dirty):
@@ -234,6 +229,8 @@ def reindex_vectors(
                 ),
                 values,
             )
+            # The narrow rows are copied from the rows just written, under the same locks.
+            refresh_search_range(session.connection(), rows[0].id, rows[-1].id)
             last = rows[-1].id
         done += len(rows)
         if progress is not None:
@@ -243,6 +240,7 @@ def reindex_vectors(
     # browse pages scan twice the heap with blind plans (1 s per page at 100,000 listings).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM (ANALYZE) listings"))
+        conn.execute(sa.text("VACUUM (ANALYZE) listing_search"))
     words = refresh_lexicon()
     seconds = time.perf_counter() - t0
     return {
@@ -257,19 +255,24 @@ def reindex_vectors(
 class VectorCheck:
     missing: list[tuple[str, int]] = field(default_factory=list)  # published, no vector
     stale: list[tuple[str, int]] = field(default_factory=list)  # computed from other inputs
+    # (kind, id, "missing" | "stale"): listing_search rows that are not the listing's projection
+    rows: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale)
+        return not (self.missing or self.stale or self.rows)
 
     def lines(self) -> list[str]:
-        return [f"missing {kind} {i}" for kind, i in self.missing] + [
-            f"stale {kind} {i}" for kind, i in self.stale
-        ]
+        return (
+            [f"missing {kind} {i}" for kind, i in self.missing]
+            + [f"stale {kind} {i}" for kind, i in self.stale]
+            + [f"{problem} search row {kind} {i}" for kind, i, problem in self.rows]
+        )
 
 
 def check_vectors(chunk: int = 2000) -> VectorCheck:
-    """Published listings whose search columns are absent or not computed from their text."""
+    """Published listings whose search columns are absent or not computed from their text, and
+    listings whose ``listing_search`` row is absent or out of step."""
     report = VectorCheck()
     last = 0
     while True:
@@ -305,6 +308,7 @@ def check_vectors(chunk: int = 2000) -> VectorCheck:
             elif row.search_hash != inputs.digest():
                 report.stale.append((row.kind, row.id))
         last = rows[-1].id
+    report.rows = check_search_rows(db.session.connection())
     db.session.rollback()
     return report
 
