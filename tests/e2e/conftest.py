@@ -128,6 +128,9 @@ def open_menu(page: Any) -> None:
     """On a phone the navigation bar is folded behind its toggler: unfold it first."""
     # Decided by the viewport, not by the toggler's visibility: before the stylesheet has loaded
     # the toggler is briefly visible on a desktop too, and clicking it then waits forever.
+    # Menus open by Bootstrap's script: before the page's "load" event a click on a toggle can
+    # land before the handlers exist and open nothing (CI: the sign-out button never showed).
+    page.wait_for_load_state("load")
     if not (page.viewport_size and page.viewport_size["width"] < NAV_FOLDS_BELOW):
         return
     toggler = page.locator("nav .navbar-toggler")
@@ -144,6 +147,7 @@ def sign_out(page: Any) -> None:
     # The sign-out button sits in the user menu.
     open_menu(page)
     page.click(USER_MENU)
+    page.locator("form[action$='/logout'] button").wait_for(state="visible")
     page.click("form[action$='/logout'] button")
     page.wait_for_load_state()
 
