@@ -13,7 +13,7 @@ from tests.hostile.targets import PLACEHOLDER, Endpoint, discover
 from tests.hostile.world import World
 
 # Half the hostile budget goes to these cases (all of them fit in it at the default 5,000).
-CLASS_CASES = int(os.environ.get("HOSTILE_CLASS_CASES", str(max(200, HOSTILE_CASES // 2))))
+CLASS_CASES = int(os.environ.get("HOSTILE_CLASS_CASES", str(max(2500, HOSTILE_CASES // 2))))
 
 
 def _path_for(world: World) -> Any:
