@@ -3,8 +3,9 @@
 The query's terms (cut by the same jieba analyzer as the vectors) become two ``tsquery``
 values — all terms (``&``) and any term (``|``). Listings matching any term are found through
 the GIN index; those matching all come first, then ``ts_rank_cd`` over the weighted words (title
-A, keywords and patent numbers B, text C, organisation D). Facet counts for every facet of the
-page come from one statement (``GROUPING SETS`` plus the modes, which a listing has several of).
+A, keywords and patent numbers B, text C, organisation D) — computed for a pool of the best hits
+by the cheaper ``ts_rank``, not for every hit. The facet counts (``GROUPING SETS`` plus the modes,
+which a listing has several of) and the page come from one statement that reads the hits once.
 
 Every SQL text below is put together from this module's constants only; whatever the user typed
 reaches PostgreSQL as bound parameters (the terms as ``tsquery`` literals cast in SQL).
