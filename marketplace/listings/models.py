@@ -57,8 +57,9 @@ class Listing(TimestampMixin, Model):
         # Re-importing the same source reference from the same organisation updates the row.
         sa.UniqueConstraint("org_id", "kind", "ref", name="uq_listings_org_kind_ref"),
         sa.Index("ix_listings_kind_status", "kind", "status"),
-        # Public lists and the home page show the newest published listings first.
-        sa.Index("ix_listings_kind_status_published", "kind", "status", "published_at"),
+        # Public lists and the home page show the newest published listings first; with the id
+        # (the lists' tie-break) the index alone walks to page N (queries.page_of).
+        sa.Index("ix_listings_kind_status_published_id", "kind", "status", "published_at", "id"),
         # The matching worker reads each kind's listings changed since its last look.
         sa.Index("ix_listings_kind_updated_at", "kind", "updated_at"),
         # PostgreSQL search backend (marketplace.search.vectors). On SQLite the column stays
