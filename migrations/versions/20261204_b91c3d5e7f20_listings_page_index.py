@@ -19,19 +19,29 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+NEW = ('ix_listings_kind_status_published_id', ['kind', 'status', 'published_at', 'id'])
+OLD = ('ix_listings_kind_status_published', ['kind', 'status', 'published_at'])
+
+
+def _swap(create, drop):
+    if op.get_bind().dialect.name == 'postgresql':
+        # CONCURRENTLY, outside the migration's transaction: listing writes go on while the
+        # index is built (docs/deployment.md, "Upgrading without downtime"); the old index
+        # serves the lists until the new one is ready.
+        with op.get_context().autocommit_block():
+            op.create_index(create[0], 'listings', create[1], unique=False,
+                            postgresql_concurrently=True, if_not_exists=True)
+            op.drop_index(drop[0], table_name='listings', postgresql_concurrently=True,
+                          if_exists=True)
+        return
     with op.batch_alter_table('listings', schema=None) as batch_op:
-        batch_op.create_index(
-            'ix_listings_kind_status_published_id',
-            ['kind', 'status', 'published_at', 'id'],
-            unique=False,
-        )
-        batch_op.drop_index('ix_listings_kind_status_published')
+        batch_op.create_index(create[0], create[1], unique=False)
+        batch_op.drop_index(drop[0])
+
+
+def upgrade():
+    _swap(NEW, OLD)
 
 
 def downgrade():
-    with op.batch_alter_table('listings', schema=None) as batch_op:
-        batch_op.create_index(
-            'ix_listings_kind_status_published', ['kind', 'status', 'published_at'], unique=False
-        )
-        batch_op.drop_index('ix_listings_kind_status_published_id')
+    _swap(OLD, NEW)
