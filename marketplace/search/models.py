@@ -1,4 +1,5 @@
-"""Search tables: precomputed matches, the PostgreSQL backend's lexicon and its narrow rows."""
+"""Search tables: precomputed matches, the PostgreSQL backend's lexicon, narrow rows and
+postings."""
 
 from __future__ import annotations
 
@@ -79,17 +80,17 @@ class SearchWord(Model):
 
 
 class ListingSearch(Model):
-    """What the PostgreSQL backend searches and counts: one narrow row per listing (its kind,
-    status, sort keys, facet values and words), kept by ``marketplace.search.search_rows`` in the
-    transaction that writes the listing.
+    """The PostgreSQL backend's narrow row of each listing (its kind, status, sort keys, facet
+    values and words), kept by ``marketplace.search.search_rows`` in the transaction that writes
+    the listing. Requests without words are counted and paged here; with words, the postings
+    find the hits and only the page's rows are read here (for ``ts_rank_cd``).
 
-    Searches and facet counts read this table only: a broad word matches a quarter of all
-    listings, and counting those in ``listings`` read the whole wide heap (text, contacts,
-    JSON) for every such search. On SQLite the table exists and stays empty (Whoosh serves).
+    A broad word matches a quarter of all listings, and counting those in ``listings`` read the
+    whole wide heap (text, contacts, JSON) for every such search. On SQLite the table exists
+    and stays empty (Whoosh serves).
     """
 
     __tablename__ = "listing_search"
-    __table_args__ = (sa.Index("ix_listing_search_vector", "vector", postgresql_using="gin"),)
 
     listing_id: Mapped[int] = mapped_column(
         sa.ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
@@ -105,3 +106,34 @@ class ListingSearch(Model):
     province: Mapped[str] = mapped_column(sa.String(10))
     modes: Mapped[list[str]] = mapped_column(sa.JSON().with_variant(JSONB(), "postgresql"))
     vector: Mapped[str | None] = mapped_column(SearchVector(), deferred=True)
+
+
+class SearchPosting(Model):
+    """One word of one published listing, for the PostgreSQL backend: the word's own
+    ``ts_rank`` in the listing, and the listing's packed facets (``facet_codes``), publication
+    time and amount, all in the primary key's index — a search reads its words' postings from
+    that index alone, ranks and counts without visiting any other table, and reads only the
+    page's rows. Kept with ``listing_search`` by ``marketplace.search.search_rows``.
+
+    The ranks add up: ``ts_rank`` of the words joined by ``|`` is the mean of each word's own
+    ``ts_rank`` (PostgreSQL's calc_rank_or), so a hit's sum orders the hits as the query would.
+    On SQLite the table exists and stays empty.
+    """
+
+    __tablename__ = "search_postings"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "word",
+            "listing_id",
+            postgresql_include=["weight", "facets", "published_at", "amount"],
+        ),
+        sa.Index("ix_search_postings_listing_id", "listing_id"),
+    )
+
+    # Byte order ("C"): the index compares words, never sorts them for people.
+    word: Mapped[str] = mapped_column(sa.Text().with_variant(sa.Text(collation="C"), "postgresql"))
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="CASCADE"))
+    weight: Mapped[float] = mapped_column(sa.REAL)
+    facets: Mapped[int] = mapped_column(sa.BigInteger)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)  # fen: price or budget

@@ -1,14 +1,17 @@
-"""The PostgreSQL search backend: the narrow ``listing_search`` table, no index files.
+"""The PostgreSQL search backend: postings and narrow rows, no index files.
 
-The query's terms (cut by the same jieba analyzer as the vectors) become two ``tsquery``
-values — all terms (``&``) and any term (``|``). Listings matching any term are found through
-the GIN index; those matching all come first, then ``ts_rank_cd`` over the weighted words (title
-A, keywords and patent numbers B, text C, organisation D) — computed for a pool of the best hits
-by the cheaper ``ts_rank``, not for every hit. The facet counts (``GROUPING SETS`` plus the modes,
-which a listing has several of) and the page come from one statement that reads the hits once.
+The query's terms (cut by the same jieba analyzer as the vectors) are looked up in
+``search_postings``: each posting is one word of one published listing with that word's own
+``ts_rank`` and the listing's facets packed into one integer (``facet_codes``), all read from the
+primary key's index. Summed per listing, the postings give each hit its words (those with every
+word come first), a rank that orders hits as ``ts_rank`` of the terms joined by ``|`` would, and
+its facets — so the hits are counted and pooled without reading any other table. Only the pool of
+best hits is read in ``listing_search`` and ordered by ``ts_rank_cd`` over the weighted words
+(title A, keywords and patent numbers B, text C, organisation D). Requests without words are
+counted and paged in ``listing_search``.
 
 Every SQL text below is put together from this module's constants only; whatever the user typed
-reaches PostgreSQL as bound parameters (the terms as ``tsquery`` literals cast in SQL).
+reaches PostgreSQL as bound parameters (the terms as an array and as ``tsquery`` literals).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from sqlalchemy.orm import joinedload
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 from marketplace.search import suggest
+from marketplace.search.facet_codes import MODE_CODES, SLOT, SLOTS, filter_sql, mode_bit
 from marketplace.search.results import (
     FACET_NAMES,
+    FILTERS,
     ParsedQuery,
     SearchHit,
     SearchRequest,
@@ -31,13 +36,10 @@ from marketplace.search.results import (
     is_patent_term,
 )
 from marketplace.search.schema import listing_document
-from marketplace.search.search_rows import FACET_SQL
+from marketplace.search.search_rows import FACET_SQL, RANK_WEIGHTS
 from marketplace.search.vectors import lexicon_words
 
-# ts_rank_cd weights of D, C, B, A.
-RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
 _SCORE = f"ts_rank_cd('{RANK_WEIGHTS}', s.vector, CAST(:any_q AS tsquery))"
-_PRE_SCORE = f"ts_rank('{RANK_WEIGHTS}', s.vector, CAST(:any_q AS tsquery))"
 # The pool ts_rank_cd orders: at least this many of each group's best hits by ts_rank, and this
 # many times the rows up to the end of the requested page.
 POOL_MIN = 200
@@ -45,20 +47,22 @@ POOL_FACTOR = 5
 PAGE_ROW = "#page"  # the facet name that marks the page's rows in the combined statement
 
 FACET_COLUMNS = tuple(FACET_SQL)
-FILTER_COLUMN = {
-    "field": "field",
-    "maturity": "maturity_stage",
-    "ip_type": "ip_type",
-    "price": "price_band",
-    "region": "province",
-}
 SORT_SQL = {
     "relevance": "score DESC, s.published_at DESC NULLS LAST, s.listing_id DESC",
     "newest": "s.published_at DESC NULLS LAST, s.listing_id DESC",
     "price": "s.amount ASC NULLS LAST, s.listing_id DESC",
 }
-# Searches read the narrow rows only (marketplace.search.search_rows), never the wide listings.
+# Requests without words read the narrow rows (marketplace.search.search_rows), never the wide
+# listings; requests with words read the postings, and the narrow rows of their pool only.
 FROM = "listing_search s"
+# One row per hit: its words' summed ts_rank, whether it has every word, its packed facets and
+# sort keys (the same in each of its postings).
+HITS = """
+    SELECT p.listing_id, sum(p.weight) AS pre, count(*) = :n_terms AS all_words,
+           max(p.facets) AS facets, max(p.published_at) AS published_at, max(p.amount) AS amount
+    FROM search_postings p WHERE p.word = ANY(CAST(:terms AS text[])) AND {where}
+    GROUP BY p.listing_id
+"""
 
 
 def _quote(term: str) -> str:
@@ -71,44 +75,40 @@ def tsquery_text(terms: list[str], operator: str) -> str:
 
 
 def _where(
-    kinds: tuple[str, ...],
-    filters: tuple[tuple[str, str], ...],
-    has_terms: bool,
-    params: dict[str, Any],
-    prefix: str = "",
+    kinds: tuple[str, ...], filters: tuple[tuple[str, str], ...], params: dict[str, Any]
 ) -> str:
+    """Conditions on ``listing_search s`` for the kinds asked and the filters."""
     clauses = ["s.status = 'published'"]
     if len(kinds) == 1:
-        clauses.append(f"s.kind = :{prefix}kind")
-        params[f"{prefix}kind"] = kinds[0]
-    if has_terms:
-        clauses.append("s.vector @@ CAST(:any_q AS tsquery)")
+        clauses.append("s.kind = :kind")
+        params["kind"] = kinds[0]
     for i, (name, value) in enumerate(filters):
-        key = f"{prefix}f{i}"
+        key = f"f{i}"
         params[key] = value
-        if name == "mode":
+        column = FILTERS.get(name)
+        if column == "modes":
             clauses.append(f"s.modes @> jsonb_build_array(CAST(:{key} AS text))")
-        elif name in FILTER_COLUMN:
-            clauses.append(f"s.{FILTER_COLUMN[name]} = :{key}")
+        elif column is not None:
+            clauses.append(f"s.{column} = :{key}")
     return " AND ".join(clauses)
 
 
-def _params(terms: list[str]) -> dict[str, Any]:
-    if not terms:
-        return {}
-    return {"any_q": tsquery_text(terms, "|"), "all_q": tsquery_text(terms, "&")}
+def _term_params(terms: list[str]) -> dict[str, Any]:
+    distinct = sorted(set(terms))
+    return {"terms": distinct, "n_terms": len(distinct), "any_q": tsquery_text(distinct, "|")}
 
 
 def _facet_sql(names: list[str]) -> tuple[str, str]:
-    """The facet counting part over the materialised hits ``m``: the grouped rows and the modes."""
+    """The facet counting part over the rows ``m`` of a request without words (text values): the
+    grouped rows and the modes."""
     which = " ".join(f"WHEN GROUPING({name}) = 0 THEN '{name}'" for name in names)
     grouped = f"""
         SELECT CASE {which} ELSE '' END AS facet, COALESCE({", ".join(names)}) AS value,
                count(*) AS n, count(*) FILTER (WHERE all_words) AS n_all
         FROM m GROUP BY GROUPING SETS ({", ".join(f"({n})" for n in names)}, ())
     """  # noqa: S608 — module constants only
-    # A listing has several modes: group the hits by their list of modes first (a few hundred
-    # lists), and only then spread the lists — spreading every hit's list cost ~35 ms a query.
+    # A listing has several modes: group the rows by their list of modes first (a few hundred
+    # lists), and only then spread the lists — spreading every row's list cost ~35 ms a query.
     modes = (
         "SELECT 'modes' AS facet, mode AS value, sum(g.n) AS n, 0 AS n_all "
         "FROM (SELECT modes, count(*) AS n FROM m GROUP BY modes) g, "
@@ -117,11 +117,41 @@ def _facet_sql(names: list[str]) -> tuple[str, str]:
     return grouped, modes
 
 
+def _code_facet_sql() -> tuple[str, str]:
+    """The facet counting part over the hits ``m`` of a request with words (packed facets, see
+    facet_codes): the grouped codes and the modes, one count per mode bit in one pass."""
+    names = [slot.facet for slot in SLOTS]
+    codes = ", ".join(f"{slot.extract_sql('facets')} AS {slot.facet}" for slot in SLOTS)
+    which = " ".join(f"WHEN GROUPING({name}) = 0 THEN '{name}'" for name in names)
+    grouped = f"""
+        SELECT CASE {which} ELSE '' END AS facet, COALESCE({", ".join(names)}) AS value,
+               count(*) AS n, count(*) FILTER (WHERE all_words) AS n_all
+        FROM (SELECT {codes}, all_words FROM m) c
+        GROUP BY GROUPING SETS ({", ".join(f"({n})" for n in names)}, ())
+    """  # noqa: S608 — module constants only
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE (facets & {mode_bit(mode)}) <> 0) AS m{i}"
+        for i, mode in enumerate(MODE_CODES)
+    )
+    values = ", ".join(f"({i}, m{i})" for i in range(len(MODE_CODES)))
+    modes = (
+        "SELECT 'modes' AS facet, v.code AS value, v.n, 0 AS n_all "  # noqa: S608
+        f"FROM (SELECT {counts} FROM m) c, LATERAL (VALUES {values}) AS v(code, n)"
+    )
+    return grouped, modes
+
+
+def _code_value(facet: str, code: Any) -> str:
+    if facet == "modes":
+        return MODE_CODES[int(code)]
+    return SLOT[facet].value(int(code))
+
+
 Facets = dict[str, list[tuple[str, int]]]
 PageRows = list[tuple[int, bool, float]]
 
 
-def _read_facets(rows: Any) -> tuple[int, int, Facets, PageRows]:
+def _read_facets(rows: Any, coded: bool) -> tuple[int, int, Facets, PageRows]:
     facets: Facets = {name: [] for name in FACET_NAMES}
     total = all_total = 0
     page: list[tuple[int, int, bool, float]] = []
@@ -130,7 +160,9 @@ def _read_facets(rows: Any) -> tuple[int, int, Facets, PageRows]:
             page.append((int(row.n), int(row.hit_id), bool(row.n_all), float(row.score)))
         elif row.facet == "":
             total, all_total = int(row.n), int(row.n_all)
-        elif row.value not in (None, ""):
+        elif coded and row.n:
+            facets[row.facet].append((_code_value(row.facet, row.value), int(row.n)))
+        elif not coded and row.value not in (None, ""):
             facets[row.facet].append((str(row.value), int(row.n)))
     for counts in facets.values():
         counts.sort(key=lambda kv: (-kv[1], kv[0]))
@@ -146,7 +178,7 @@ def _read_facets(rows: Any) -> tuple[int, int, Facets, PageRows]:
 def _facets(parsed: ParsedQuery) -> tuple[int, int, Facets]:
     """(total, all-words total, facet counts) in one statement, for a request without words."""
     params: dict[str, Any] = {}
-    where = _where(parsed.kinds, parsed.filters, False, params)
+    where = _where(parsed.kinds, parsed.filters, params)
     names = list(FACET_COLUMNS)
     grouped, modes = _facet_sql(names)
     statement = sa.text(f"""
@@ -158,26 +190,25 @@ def _facets(parsed: ParsedQuery) -> tuple[int, int, Facets]:
         FROM ({grouped}) g
         UNION ALL SELECT facet, value, n, n_all, NULL, NULL FROM ({modes}) md
     """)  # noqa: S608
-    total, all_total, facets, _ = _read_facets(db.session.execute(statement, params))
+    total, all_total, facets, _ = _read_facets(db.session.execute(statement, params), False)
     return total, all_total, facets
 
 
 def _facets_and_page(parsed: ParsedQuery) -> tuple[int, int, Facets, PageRows]:
     """(total, all-words total, facet counts, the page's (id, has all words, score)) in one
-    statement: the hits are read once (for broad words, a quarter of all listings) and both the
-    counts and the page are taken from that one materialised set.
+    statement: the hits are gathered once from the postings (for broad words, a quarter of all
+    listings) and both the counts and the page are taken from that one materialised set.
 
     Hits with every word come first. Within each group, by relevance: ts_rank_cd looks for covers
     among all positions of the query's words (about 8 µs a row, 220 ms for a broad word's 26,000
-    hits), while ts_rank weighs each word's positions without covers at a fraction of that cost
-    and orders nearly alike — so ts_rank picks a pool of each group's best hits and only the pool
-    is ordered by ts_rank_cd (agreement with ranking every hit: docs/performance.md). By date or
-    price the page is exact and only its rows are scored.
+    hits), while the postings' summed ts_rank costs nothing more and orders nearly alike — so it
+    picks a pool of each group's best hits and only the pool is ordered by ts_rank_cd (agreement
+    with ranking every hit: docs/performance.md). By date or price the page is exact and only its
+    rows are scored.
     """
-    params = _params(parsed.terms)
-    where = _where(parsed.kinds, parsed.filters, True, params)
-    names = list(FACET_COLUMNS)
-    grouped, modes = _facet_sql(names)
+    params = _term_params(parsed.terms)
+    where = filter_sql("p.facets", parsed.kinds, parsed.filters, FILTERS, params)
+    grouped, modes = _code_facet_sql()
     end = parsed.offset + parsed.per_page
     if parsed.sort == "relevance":
         pool_order = "s.pre DESC, s.published_at DESC NULLS LAST, s.listing_id DESC"
@@ -187,11 +218,7 @@ def _facets_and_page(parsed: ParsedQuery) -> tuple[int, int, Facets, PageRows]:
         params["pool"] = end
     params.update(limit=parsed.per_page, offset=parsed.offset)
     statement = sa.text(f"""
-        WITH m AS MATERIALIZED (
-            SELECT s.listing_id, s.published_at, s.amount, {", ".join(names)}, s.modes,
-                   s.vector @@ CAST(:all_q AS tsquery) AS all_words, {_PRE_SCORE} AS pre
-            FROM {FROM} WHERE {where}
-        ), pool AS (
+        WITH m AS MATERIALIZED ({HITS.format(where=where)}), pool AS (
             (SELECT s.listing_id, s.all_words FROM m s WHERE s.all_words
              ORDER BY {pool_order} LIMIT :pool)
             UNION ALL
@@ -212,13 +239,13 @@ def _facets_and_page(parsed: ParsedQuery) -> tuple[int, int, Facets, PageRows]:
         UNION ALL SELECT '{PAGE_ROW}', NULL, place, CAST(all_words AS int), listing_id, score
         FROM page WHERE place > :offset AND place <= :offset + :limit
     """)  # noqa: S608
-    return _read_facets(db.session.execute(statement, params))
+    return _read_facets(db.session.execute(statement, params), True)
 
 
 def _ranked(parsed: ParsedQuery) -> PageRows:
     """The page of a request without words: newest first (or by price)."""
     params: dict[str, Any] = {}
-    where = _where(parsed.kinds, parsed.filters, False, params)
+    where = _where(parsed.kinds, parsed.filters, params)
     sort = SORT_SQL["newest" if parsed.sort == "relevance" else parsed.sort]
     params.update(limit=parsed.per_page, offset=parsed.offset)
     statement = sa.text(f"""
@@ -311,15 +338,21 @@ class PostgresLexicon:
 def _advice_totals(parsed: ParsedQuery) -> tuple[int, int]:
     """(hits of the other kinds with the filters, hits of the asked kinds without the filters),
     counted in one read of the hits (the word index finds every kind's; filters apply after)."""
-    params = _params(parsed.terms)
+    params = _term_params(parsed.terms)
     others = tuple(k for k in ("achievement", "demand") if k not in parsed.kinds)
-    other_kinds = _where(others, parsed.filters, True, params, "o_") if others else "FALSE"
-    unfiltered = _where(parsed.kinds, (), True, params, "u_") if parsed.filters else "FALSE"
+    other_kinds = (
+        filter_sql("h.facets", others, parsed.filters, FILTERS, params, "o_") if others else "FALSE"
+    )
+    unfiltered = (
+        filter_sql("h.facets", parsed.kinds, (), FILTERS, params, "u_")
+        if parsed.filters
+        else "FALSE"
+    )
     row = db.session.execute(
         sa.text(f"""
             SELECT count(*) FILTER (WHERE {other_kinds}) AS other_kinds,
                    count(*) FILTER (WHERE {unfiltered}) AS unfiltered
-            FROM {FROM} WHERE s.status = 'published' AND s.vector @@ CAST(:any_q AS tsquery)
+            FROM ({HITS.format(where="TRUE")}) h
         """),  # noqa: S608
         params,
     ).one()

@@ -241,6 +241,7 @@ def reindex_vectors(
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM (ANALYZE) listings"))
         conn.execute(sa.text("VACUUM (ANALYZE) listing_search"))
+        conn.execute(sa.text("VACUUM (ANALYZE) search_postings"))
     words = refresh_lexicon()
     seconds = time.perf_counter() - t0
     return {
@@ -255,7 +256,8 @@ def reindex_vectors(
 class VectorCheck:
     missing: list[tuple[str, int]] = field(default_factory=list)  # published, no vector
     stale: list[tuple[str, int]] = field(default_factory=list)  # computed from other inputs
-    # (kind, id, "missing" | "stale"): listing_search rows that are not the listing's projection
+    # (kind, id, "missing" | "stale" | "postings"): listing_search rows that are not the
+    # listing's projection, listings whose postings are not their row's
     rows: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
@@ -266,7 +268,12 @@ class VectorCheck:
         return (
             [f"missing {kind} {i}" for kind, i in self.missing]
             + [f"stale {kind} {i}" for kind, i in self.stale]
-            + [f"{problem} search row {kind} {i}" for kind, i, problem in self.rows]
+            + [
+                f"stale postings of {kind} {i}"
+                if problem == "postings"
+                else f"{problem} search row {kind} {i}"
+                for kind, i, problem in self.rows
+            ]
         )
 
 

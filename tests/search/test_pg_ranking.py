@@ -37,7 +37,7 @@ def _listings() -> tuple[list[int], list[int]]:
     return [x.id for x in both], [x.id for x in some]
 
 
-def test_a_search_reads_the_search_rows_once(pg_app):
+def test_a_search_reads_the_postings_once(pg_app):
     _listings()
     statements: list[str] = []
 
@@ -50,7 +50,9 @@ def test_a_search_reads_the_search_rows_once(pg_app):
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert result.total == 7 and result.all_words_total == 3 and len(result.hits) == 7
-    # Facet counts and the page come from one statement: the hits are read once.
+    # Facet counts and the page come from one statement: the postings are read once, and the
+    # narrow rows only there (for the pool).
+    assert sum("search_postings" in statement for statement in statements) == 1
     assert sum("listing_search" in statement for statement in statements) == 1
 
 
