@@ -91,6 +91,9 @@ class ListingSearch(Model):
     """
 
     __tablename__ = "listing_search"
+    # Read by the previous release's searches only; kept so that hosts still on it search at
+    # speed during a rolling upgrade, and dropped by a later release (docs/deployment.md).
+    __table_args__ = (sa.Index("ix_listing_search_vector", "vector", postgresql_using="gin"),)
 
     listing_id: Mapped[int] = mapped_column(
         sa.ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True

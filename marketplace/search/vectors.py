@@ -242,6 +242,10 @@ def reindex_vectors(
         conn.execute(sa.text("VACUUM (ANALYZE) listings"))
         conn.execute(sa.text("VACUUM (ANALYZE) listing_search"))
         conn.execute(sa.text("VACUUM (ANALYZE) search_postings"))
+        # Every posting was deleted and written again: the B-trees keep the dead half's pages
+        # (the key index 320 → 670 MB at 100,000 listings). Rebuilt beside the live ones, so
+        # searches and writes go on meanwhile.
+        conn.execute(sa.text("REINDEX TABLE CONCURRENTLY search_postings"))
     words = refresh_lexicon()
     seconds = time.perf_counter() - t0
     return {

@@ -3,7 +3,8 @@
 A search reads its words' postings from the primary key's index alone (each word's own
 ``ts_rank``, the listing's packed facets, publication time and amount are INCLUDEd), sums the
 ranks per listing and counts the facets without reading ``listing_search``; only the page's rows
-are read there. The GIN index on ``listing_search.vector`` is then used by nothing and goes.
+are read there. The GIN index on ``listing_search.vector`` stays while hosts on the previous
+release may still search with it (docs/deployment.md: expand now, contract in a later release).
 
 On PostgreSQL the upgrade fills the table from ``listing_search`` (about 65 postings a listing)
 before building its indexes; on SQLite it exists and stays empty. The projection below is this
@@ -75,20 +76,14 @@ def upgrade():
     op.create_index('ix_search_postings_listing_id', 'search_postings', ['listing_id'],
                     unique=False)
     if postgresql:
-        op.drop_index('ix_listing_search_vector', table_name='listing_search',
-                      postgresql_using='gin')
         # Searches read the postings by index-only scans, which visit the heap for every page
         # the visibility map does not yet mark all-visible: 3× slower until autovacuum comes.
         # VACUUM sets the map (and ANALYZE the planner's statistics) now; it cannot run inside
         # the migration's transaction, so that commits first.
         with op.get_context().autocommit_block():
             op.execute('VACUUM (ANALYZE) search_postings')
-    else:
-        op.drop_index('ix_listing_search_vector', table_name='listing_search')
 
 
 def downgrade():
-    op.create_index('ix_listing_search_vector', 'listing_search', ['vector'], unique=False,
-                    postgresql_using='gin')
     op.drop_index('ix_search_postings_listing_id', table_name='search_postings')
     op.drop_table('search_postings')
