@@ -98,15 +98,20 @@ def _term_params(terms: list[str]) -> dict[str, Any]:
     return {"terms": distinct, "n_terms": len(distinct), "any_q": tsquery_text(distinct, "|")}
 
 
+def _grouped_sql(names: list[str], source: str) -> str:
+    """Counts of each value of each of the columns ``names`` of ``source`` (which has
+    ``all_words``), plus the totals (the row whose facet is ``''``), in one pass."""
+    which = " ".join(f"WHEN GROUPING({name}) = 0 THEN '{name}'" for name in names)
+    return f"""
+        SELECT CASE {which} ELSE '' END AS facet, COALESCE({", ".join(names)}) AS value,
+               count(*) AS n, count(*) FILTER (WHERE all_words) AS n_all
+        FROM {source} GROUP BY GROUPING SETS ({", ".join(f"({n})" for n in names)}, ())
+    """  # noqa: S608 — module constants only
+
+
 def _facet_sql(names: list[str]) -> tuple[str, str]:
     """The facet counting part over the rows ``m`` of a request without words (text values): the
     grouped rows and the modes."""
-    which = " ".join(f"WHEN GROUPING({name}) = 0 THEN '{name}'" for name in names)
-    grouped = f"""
-        SELECT CASE {which} ELSE '' END AS facet, COALESCE({", ".join(names)}) AS value,
-               count(*) AS n, count(*) FILTER (WHERE all_words) AS n_all
-        FROM m GROUP BY GROUPING SETS ({", ".join(f"({n})" for n in names)}, ())
-    """  # noqa: S608 — module constants only
     # A listing has several modes: group the rows by their list of modes first (a few hundred
     # lists), and only then spread the lists — spreading every row's list cost ~35 ms a query.
     modes = (
@@ -114,21 +119,17 @@ def _facet_sql(names: list[str]) -> tuple[str, str]:
         "FROM (SELECT modes, count(*) AS n FROM m GROUP BY modes) g, "
         "jsonb_array_elements_text(g.modes) AS mode GROUP BY mode"
     )
-    return grouped, modes
+    return _grouped_sql(names, "m"), modes
 
 
 def _code_facet_sql() -> tuple[str, str]:
     """The facet counting part over the hits ``m`` of a request with words (packed facets, see
     facet_codes): the grouped codes and the modes, one count per mode bit in one pass."""
-    names = [slot.facet for slot in SLOTS]
     codes = ", ".join(f"{slot.extract_sql('facets')} AS {slot.facet}" for slot in SLOTS)
-    which = " ".join(f"WHEN GROUPING({name}) = 0 THEN '{name}'" for name in names)
-    grouped = f"""
-        SELECT CASE {which} ELSE '' END AS facet, COALESCE({", ".join(names)}) AS value,
-               count(*) AS n, count(*) FILTER (WHERE all_words) AS n_all
-        FROM (SELECT {codes}, all_words FROM m) c
-        GROUP BY GROUPING SETS ({", ".join(f"({n})" for n in names)}, ())
-    """  # noqa: S608 — module constants only
+    grouped = _grouped_sql(
+        [slot.facet for slot in SLOTS],
+        f"(SELECT {codes}, all_words FROM m) c",  # noqa: S608
+    )
     counts = ", ".join(
         f"count(*) FILTER (WHERE (facets & {mode_bit(mode)}) <> 0) AS m{i}"
         for i, mode in enumerate(MODE_CODES)

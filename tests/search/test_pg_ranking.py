@@ -13,14 +13,6 @@ from marketplace.search.query import SearchRequest, search
 from tests.search.helpers import achievement
 
 
-@pytest.fixture
-def pg_app(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the PostgreSQL backend runs when the suite runs on PostgreSQL")
-    app.config["SEARCH_BACKEND"] = "postgresql"
-    return app
-
-
 def _listings() -> tuple[list[int], list[int]]:
     both = [
         achievement(title=f"锂电池回收线{i}", body="锂电池 回收", price=Decimal(10_000 * (i + 1)))

@@ -18,14 +18,6 @@ from marketplace.search.search_rows import RANK_WEIGHTS
 from tests.search.helpers import achievement, demand
 
 
-@pytest.fixture
-def pg_app(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the postings are PostgreSQL's (SQLite searches with Whoosh)")
-    app.config["SEARCH_BACKEND"] = "postgresql"
-    return app
-
-
 def test_every_facet_value_has_a_code_and_comes_back_from_it():
     for slot in SLOTS:
         values = [slot.none, *slot.values] if slot.facet != "province" else []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from marketplace.extensions import db
@@ -13,14 +12,6 @@ from marketplace.search.models import ListingSearch
 from marketplace.search.query import SearchRequest, search
 from marketplace.search.search_rows import check_search_rows
 from tests.search.helpers import achievement
-
-
-@pytest.fixture
-def pg_app(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("listing_search is PostgreSQL's (SQLite searches with Whoosh)")
-    app.config["SEARCH_BACKEND"] = "postgresql"
-    return app
 
 
 def _row(listing_id: int) -> ListingSearch | None:
