@@ -62,9 +62,6 @@ class Listing(TimestampMixin, Model):
         sa.Index("ix_listings_kind_status_published_id", "kind", "status", "published_at", "id"),
         # The matching worker reads each kind's listings changed since its last look.
         sa.Index("ix_listings_kind_updated_at", "kind", "updated_at"),
-        # PostgreSQL search backend (marketplace.search.vectors). On SQLite the column stays
-        # NULL, so this is an empty plain index there (kept so models == migrations everywhere).
-        sa.Index("ix_listings_search_vector", "search_vector", postgresql_using="gin"),
     )
     __mapper_args__ = {"polymorphic_on": "kind"}
 
