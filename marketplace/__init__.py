@@ -133,7 +133,7 @@ class DatabaseIdConverter(IntegerConverter):
     /contracts/99999999999 is a plain 404 instead of a database overflow error."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", 2**31 - 1)  # marketplace.database.MAX_ID
         super().__init__(url_map, *args, **kwargs)
 
 

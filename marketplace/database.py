@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -14,6 +14,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from marketplace.money import FEN, from_fen, to_fen
+
+# Row ids are ``integer`` columns (32 bits on PostgreSQL): a larger number in a query fails in
+# the database itself ("integer out of range"), so ids people send are checked against this first.
+MAX_ID = 2**31 - 1
+
+
+def is_db_id(value: object) -> TypeGuard[int]:
+    """Whether ``value`` can be a row id (user-supplied ids are checked before any query)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.accounts.permissions import require_user
+from marketplace.database import is_db_id
 from marketplace.errors import (
     Conflict,
     InvalidTransition,
@@ -67,9 +68,7 @@ def request_appointment(
     event = get_event(event_id)
     mine = _my_signup(user, event)
     errors: dict[str, str] = {}
-    invitee = (
-        db.session.get(Signup, invitee_signup_id) if isinstance(invitee_signup_id, int) else None
-    )
+    invitee = db.session.get(Signup, invitee_signup_id) if is_db_id(invitee_signup_id) else None
     if invitee is None or invitee.event_id != event.id or invitee.status != "approved":
         errors["invitee_signup_id"] = _("Choose another approved participant.")
     elif invitee.id == mine.id:

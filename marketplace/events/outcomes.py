@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.permissions import is_admin, require_user
 from marketplace.contracts.models import Contract
+from marketplace.database import is_db_id
 from marketplace.deals import services as deal_services
 from marketplace.errors import NotFound, PermissionDenied, ValidationError
 from marketplace.events.models import Appointment, Event, Outcome, Signup
@@ -70,15 +71,13 @@ def record_outcome(actor: User, event_id: int, data: OutcomeInput) -> Outcome:
         errors["amount"] = str(error)
         amount = None
     achievement = (
-        db.session.get(Achievement, data.achievement_id)
-        if isinstance(data.achievement_id, int)
-        else None
+        db.session.get(Achievement, data.achievement_id) if is_db_id(data.achievement_id) else None
     )
     if data.achievement_id is not None and (
         achievement is None or seller is None or achievement.org_id != seller.id
     ):
         errors["achievement_id"] = _("Choose an achievement of the seller.")
-    demand = db.session.get(Demand, data.demand_id) if isinstance(data.demand_id, int) else None
+    demand = db.session.get(Demand, data.demand_id) if is_db_id(data.demand_id) else None
     if data.demand_id is not None and (
         demand is None or buyer is None or demand.org_id != buyer.id
     ):

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from marketplace.accounts.models import User
 from marketplace.accounts.permissions import require_role, require_user
 from marketplace.auctions.models import Lot
-from marketplace.database import utcnow
+from marketplace.database import is_db_id, utcnow
 from marketplace.errors import (
     Conflict,
     InvalidTransition,
@@ -65,7 +65,8 @@ def get_event(event_id: int) -> Event:
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """The id, if ``value`` can be one (a larger number would fail in the query itself)."""
+    return value if is_db_id(value) else None
 
 
 def _clean(data: EventInput) -> dict[str, Any]:

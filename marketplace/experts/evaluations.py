@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from marketplace.accounts.models import User
 from marketplace.accounts.permissions import is_admin, require_role, require_user, same_org
-from marketplace.database import utcnow
+from marketplace.database import is_db_id, utcnow
 from marketplace.errors import (
     Conflict,
     InvalidTransition,
@@ -86,7 +86,7 @@ def _subject(
     if data.achievement_id is not None:
         achievement = (
             db.session.get(Achievement, data.achievement_id)
-            if isinstance(data.achievement_id, int)
+            if is_db_id(data.achievement_id)
             else None
         )
         if achievement is None or not (is_admin(user) or same_org(user, achievement.org_id)):
@@ -100,7 +100,7 @@ def _subject(
         return achievement, None, achievement.org_id
     application = (
         db.session.get(ChallengeApplication, data.application_id)
-        if isinstance(data.application_id, int)
+        if is_db_id(data.application_id)
         else None
     )
     # The challenge's owner asks for its applications to be evaluated.
@@ -118,7 +118,7 @@ def _exclusions(data: EvaluationRequest) -> list[tuple[int, str]]:
     cleaned: dict[int, str] = {}
     for expert_id, reason in pairs:
         text = str(reason or "").strip()
-        if not isinstance(expert_id, int) or db.session.get(Expert, expert_id) is None:
+        if not is_db_id(expert_id) or db.session.get(Expert, expert_id) is None:
             raise ValidationError(fields={"exclusions": _("Choose experts from the library.")})
         if not text or len(text) > MAX_REASON:
             raise ValidationError(
@@ -222,7 +222,7 @@ def form_panel(actor: User, evaluation_id: int, expert_ids: list[Any]) -> Evalua
     if evaluation.status not in ("requested", "reviewing"):
         raise InvalidTransition(_("The panel of a finished evaluation cannot change."))
     ids = list(dict.fromkeys(expert_ids or []))
-    if not ids or any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
+    if not ids or any(not is_db_id(i) for i in ids):
         raise ValidationError(fields={"expert_ids": _("Choose at least one expert.")})
     seated = {member.expert_id for member in evaluation.members}
     new_ids = [i for i in ids if i not in seated]

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.permissions import require_role, require_user
-from marketplace.database import utcnow
+from marketplace.database import is_db_id, utcnow
 from marketplace.errors import NotFound, PermissionDenied, ValidationError
 from marketplace.experts.models import Expert, ExpertEvent, ExpertTie, Review
 from marketplace.experts.permissions import can_declare_ties
@@ -71,7 +71,7 @@ def _clean(data: ExpertInput, *, existing: Expert | None = None) -> dict[str, An
     errors: dict[str, str] = {}
     user = None
     if existing is None:
-        user_id = data.user_id if isinstance(data.user_id, int) else None
+        user_id = data.user_id if is_db_id(data.user_id) else None
         user = db.session.get(User, user_id) if user_id is not None else None
         if user is None:
             errors["user_id"] = _("Choose an existing user.")
@@ -88,7 +88,7 @@ def _clean(data: ExpertInput, *, existing: Expert | None = None) -> dict[str, An
     if unit_id in (None, ""):
         person = user or (existing.user if existing else None)
         unit_id = person.org_id if person else None
-    elif not isinstance(unit_id, int) or db.session.get(Organisation, unit_id) is None:
+    elif not is_db_id(unit_id) or db.session.get(Organisation, unit_id) is None:
         errors["unit_org_id"] = _("Choose an existing organisation.")
     speciality = str(data.speciality or "").strip()
     if len(speciality) > MAX_TEXT:
@@ -159,7 +159,7 @@ def declare_tie(
     if not can_declare_ties(user, expert):
         raise PermissionDenied()
     errors: dict[str, str] = {}
-    if not isinstance(org_id, int) or db.session.get(Organisation, org_id) is None:
+    if not is_db_id(org_id) or db.session.get(Organisation, org_id) is None:
         errors["org_id"] = _("Choose an existing organisation.")
     relation_text = str(relation or "").strip()
     if not relation_text or len(relation_text) > MAX_TEXT:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import storage
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.permissions import require_user
-from marketplace.database import utcnow
+from marketplace.database import is_db_id, utcnow
 from marketplace.errors import (
     Conflict,
     InvalidTransition,
@@ -36,7 +36,7 @@ from marketplace.money import MoneyError, parse_money
 from marketplace.notifications.messages import register_coded_params
 from marketplace.notifications.services import notify
 from marketplace.vouchers.models import Voucher
-from marketplace.vouchers.rules import is_db_id, payable
+from marketplace.vouchers.rules import payable
 
 register_coded_params("booking_status", status=BOOKING_STATUSES)
 

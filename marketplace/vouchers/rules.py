@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
-from typing import TypeGuard
 
 from marketplace.vouchers.models import VoucherScheme
 
 FEN = Decimal("0.01")
-MAX_ID = 2**31 - 1  # PostgreSQL integer ids: larger numbers would fail in the query itself
-
-
-def is_db_id(value: object) -> TypeGuard[int]:
-    """Whether ``value`` can be a row id (user-supplied ids are checked before any query)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def ratio_share(scheme: VoucherScheme, cost: Decimal) -> Decimal:

@@ -14,14 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.permissions import require_role
-from marketplace.database import utcnow
+from marketplace.database import is_db_id, utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from marketplace.extensions import db
 from marketplace.money import MoneyError, parse_money
 from marketplace.vocab import ORG_KINDS, is_region
 from marketplace.vouchers.audit import record
 from marketplace.vouchers.models import VoucherProvider, VoucherScheme, VoucherTie
-from marketplace.vouchers.rules import is_db_id
 from marketplace.vouchers.vocab import PAYEE_MODES, SERVICE_TYPES
 from marketplace.workdays import LOCAL_TZ
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from marketplace.accounts.models import User
 from marketplace.accounts.permissions import require_role, require_user
 from marketplace.contracts.models import Contract
-from marketplace.database import utcnow
+from marketplace.database import is_db_id, utcnow
 from marketplace.errors import (
     Conflict,
     InvalidTransition,
@@ -39,7 +39,7 @@ from marketplace.vouchers.documents import (
     store_documents,
 )
 from marketplace.vouchers.models import Voucher, VoucherDocument, VoucherScheme
-from marketplace.vouchers.rules import in_region, is_db_id, payable
+from marketplace.vouchers.rules import in_region, payable
 from marketplace.vouchers.schemes import approved_provider, get_scheme, local_today, related
 from marketplace.vouchers.vocab import (
     COMMITTED_STATUSES,
