@@ -185,24 +185,34 @@ def test_web_pages_for_the_public_participants_and_organiser(client, world):
     assert 'data-testid="events-this-year"' in listing
 
 
+def _in_ten_days():
+    return (utcnow() + timedelta(days=10)).replace(microsecond=0)
+
+
+def _roadshow_body(start, **fields):
+    """The JSON of an online two-hour roadshow from ``start``, with ``fields`` added."""
+    return {
+        "type": "roadshow",
+        "title": "生物医药路演",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "capacity": 5,
+        "online": True,
+        **fields,
+    }
+
+
 def test_ids_no_row_can_have_are_refused_with_a_form_error(client, world):
     # Found by the schema-driven run on PostgreSQL: 1230019633805686 in listing_ids reached the
     # query and failed there ("integer out of range", a 500).
     admin_h = api_headers(client, world["admin"])
-    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
     for field in ("listing_ids", "lot_ids"):
         response = client.post(
             "/api/v1/events",
             headers=admin_h,
-            json={
-                "type": "roadshow",
-                "title": "生物医药路演",
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(hours=2)).isoformat(),
-                "capacity": 5,
-                "online": True,
-                field: [1230019633805686, -347, world["achievement"].id],
-            },
+            json=_roadshow_body(
+                _in_ten_days(), **{field: [1230019633805686, -347, world["achievement"].id]}
+            ),
         )
         assert response.status_code == 422, response.get_json()
         assert field in response.get_json()["error"]["fields"]
@@ -210,19 +220,11 @@ def test_ids_no_row_can_have_are_refused_with_a_form_error(client, world):
 
 def test_api_flow(client, world):
     admin_h = api_headers(client, world["admin"])
-    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    start = _in_ten_days()
     created = client.post(
         "/api/v1/events",
         headers=admin_h,
-        json={
-            "type": "roadshow",
-            "title": "生物医药路演",
-            "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=2)).isoformat(),
-            "capacity": 5,
-            "online": True,
-            "listing_ids": [world["achievement"].id],
-        },
+        json=_roadshow_body(start, listing_ids=[world["achievement"].id]),
     )
     assert created.status_code == 201, created.get_json()
     event_id = created.get_json()["id"]
